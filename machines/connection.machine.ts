@@ -1,0 +1,96 @@
+import { assign, fromCallback, fromPromise, setup } from 'xstate';
+
+/** Events the connection machine accepts. */
+export type ConnectionEvent =
+  | { type: 'connection.open' }
+  | { type: 'connection.lost'; error?: unknown }
+  | { type: 'connection.close' };
+
+/** What the connection machine remembers. */
+export interface ConnectionContext {
+  /** Reconnect attempts since the last successful connect. */
+  attempt: number;
+  /** Whether a connection was ever established in this open/close cycle. */
+  everConnected: boolean;
+  /** Last connect or connection error (for status and logs; never contains secrets). */
+  lastError: unknown;
+}
+
+/**
+ * The connection to an external broker (AMQP, Redis, ...):
+ * `connecting -> connected -> reconnecting (backoff) -> connecting -> ...`,
+ * `closing -> closed`.
+ *
+ * A first connect that fails ends in `failed`, so a driver's start fails
+ * fast and its lifecycle restart policy decides what next; a connection lost
+ * after it was up is retried forever with the `reconnectDelay` backoff
+ * (computed from `attempt`), until `connection.close`.
+ *
+ * Stubs only: a driver provides `connect` (open connection, declare queues,
+ * re-attach consumers), `watch` (report `connection.lost` from the live
+ * connection), `disconnect`, and the `reconnectDelay` delay.
+ */
+export const connectionMachine = setup({
+  types: {
+    context: {} as ConnectionContext,
+    events: {} as ConnectionEvent,
+  },
+  actors: {
+    connect: fromPromise<void, { attempt: number }>(async () => {
+      throw new Error('connect not provided');
+    }),
+    watch: fromCallback<ConnectionEvent>(() => undefined),
+    disconnect: fromPromise<void>(async () => undefined),
+  },
+  delays: {
+    reconnectDelay: 1000,
+  },
+  guards: {
+    wasConnected: ({ context }) => context.everConnected,
+  },
+}).createMachine({
+  id: 'connection',
+  initial: 'idle',
+  context: { attempt: 0, everConnected: false, lastError: undefined },
+  states: {
+    idle: {
+      on: { 'connection.open': 'connecting', 'connection.close': 'closed' },
+    },
+    connecting: {
+      invoke: {
+        src: 'connect',
+        input: ({ context }) => ({ attempt: context.attempt }),
+        onDone: { target: 'connected', actions: assign({ attempt: 0, everConnected: true, lastError: undefined }) },
+        onError: [
+          { guard: 'wasConnected', target: 'reconnecting', actions: assign({ lastError: ({ event }) => event.error }) },
+          { target: 'failed', actions: assign({ lastError: ({ event }) => event.error }) },
+        ],
+      },
+      on: { 'connection.close': 'closing' },
+    },
+    connected: {
+      invoke: { src: 'watch' },
+      on: {
+        'connection.lost': { target: 'reconnecting', actions: assign({ lastError: ({ event }) => event.error }) },
+        'connection.close': 'closing',
+      },
+    },
+    reconnecting: {
+      entry: assign({ attempt: ({ context }) => context.attempt + 1 }),
+      after: { reconnectDelay: 'connecting' },
+      on: { 'connection.close': 'closing' },
+    },
+    closing: {
+      invoke: { src: 'disconnect', onDone: 'closed', onError: 'closed' },
+    },
+    closed: {
+      on: { 'connection.open': { target: 'connecting', actions: assign({ attempt: 0, everConnected: false }) } },
+    },
+    failed: {
+      on: {
+        'connection.open': { target: 'connecting', actions: assign({ attempt: 0, everConnected: false }) },
+        'connection.close': 'closed',
+      },
+    },
+  },
+});

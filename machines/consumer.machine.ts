@@ -1,0 +1,160 @@
+import { assign, enqueueActions, fromPromise, setup } from 'xstate';
+import { workerMachine } from './worker.machine.ts';
+import { errorMessage, mayRestart, restartBackoff, serviceContext, type ServiceContext, type ServiceInput } from './lifecycle-types.ts';
+
+/** Events a consumer accepts. */
+export type ConsumerEvent =
+  | { type: 'consumer.start' }
+  | { type: 'consumer.stop' }
+  /** The subscription to the queue broke (backend ended it). */
+  | { type: 'consumer.fail'; error: unknown };
+
+/** Input of a consumer machine. */
+export interface ConsumerInput extends ServiceInput {
+  concurrency: number;
+}
+
+/** Context of a consumer machine. */
+export interface ConsumerContext extends ServiceContext {
+  concurrency: number;
+}
+
+/**
+ * A `queue.consumer` entry:
+ *
+ * ```
+ * idle -> starting -> running -> draining -> stopped
+ *            |           |                     |
+ *            v           v                     +-> starting (start again)
+ *       restarting <-----+ (consumer.fail)
+ *            |
+ *            v
+ *         failed (restart.max_attempts used up)
+ * ```
+ *
+ * It owns `concurrency` worker actors, spawned once with system IDs
+ * `<consumer id>#worker-<n>`. Draining follows the seed's shutdown: stop
+ * receiving and hand back buffered messages (`beginDrain`), let workers
+ * finish (`drainConsumer`), and at `stop_timeout` give up on them
+ * (`abandonInFlight`, which releases their messages back to the queue).
+ *
+ * Stubs only: the runtime provides `startConsumer`, `drainConsumer`,
+ * `beginDrain`, `abandonInFlight` and a jittered `restartDelay`.
+ */
+export const consumerMachine = setup({
+  types: {
+    context: {} as ConsumerContext,
+    input: {} as ConsumerInput,
+    events: {} as ConsumerEvent,
+  },
+  actors: {
+    worker: workerMachine,
+    startConsumer: fromPromise<void, { id: string }>(async () => undefined),
+    drainConsumer: fromPromise<void, { id: string }>(async () => undefined),
+  },
+  actions: {
+    beginDrain: () => {},
+    abandonInFlight: () => {},
+    startWorkers: enqueueActions(({ context, enqueue }) => {
+      for (let i = 0; i < context.concurrency; i++) enqueue.sendTo(`worker-${i}`, { type: 'worker.start' });
+    }),
+    drainWorkers: enqueueActions(({ context, enqueue }) => {
+      for (let i = 0; i < context.concurrency; i++) enqueue.sendTo(`worker-${i}`, { type: 'worker.drain' });
+    }),
+    stopWorkers: enqueueActions(({ context, enqueue }) => {
+      for (let i = 0; i < context.concurrency; i++) enqueue.sendTo(`worker-${i}`, { type: 'worker.stop' });
+    }),
+  },
+  delays: {
+    startTimeout: ({ context }) => context.start_timeout,
+    stopTimeout: ({ context }) => context.stop_timeout,
+    restartDelay: ({ context }) => restartBackoff(context),
+  },
+  guards: {
+    mayRestart: ({ context }) => mayRestart(context),
+  },
+}).createMachine({
+  id: 'consumer',
+  initial: 'idle',
+  context: ({ input }) => ({ ...serviceContext(input), concurrency: input.concurrency }),
+  entry: enqueueActions(({ context, enqueue }) => {
+    for (let i = 0; i < context.concurrency; i++) {
+      enqueue.spawnChild('worker', {
+        id: `worker-${i}`,
+        systemId: `${context.id}#worker-${i}`,
+        input: { consumerId: context.id, index: i },
+      });
+    }
+  }),
+  states: {
+    idle: {
+      on: { 'consumer.start': 'starting', 'consumer.stop': 'stopped' },
+    },
+    starting: {
+      entry: assign({ stopTimedOut: false }),
+      invoke: {
+        src: 'startConsumer',
+        input: ({ context }) => ({ id: context.id }),
+        onDone: { target: 'running', actions: assign({ attempts: 0, error: undefined }) },
+        onError: [
+          {
+            guard: 'mayRestart',
+            target: 'restarting',
+            actions: assign({ attempts: ({ context }) => context.attempts + 1, error: ({ event }) => errorMessage(event.error) }),
+          },
+          { target: 'failed', actions: assign({ attempts: ({ context }) => context.attempts + 1, error: ({ event }) => errorMessage(event.error) }) },
+        ],
+      },
+      after: {
+        startTimeout: [
+          {
+            guard: 'mayRestart',
+            target: 'restarting',
+            actions: ['beginDrain', assign({ attempts: ({ context }) => context.attempts + 1, error: 'start timed out' })],
+          },
+          { target: 'failed', actions: ['beginDrain', assign({ attempts: ({ context }) => context.attempts + 1, error: 'start timed out' })] },
+        ],
+      },
+      on: { 'consumer.stop': 'draining' },
+    },
+    running: {
+      entry: 'startWorkers',
+      on: {
+        'consumer.stop': 'draining',
+        'consumer.fail': [
+          {
+            guard: 'mayRestart',
+            target: 'restarting',
+            actions: ['beginDrain', 'stopWorkers', assign({ attempts: ({ context }) => context.attempts + 1, error: ({ event }) => errorMessage(event.error) })],
+          },
+          {
+            target: 'failed',
+            actions: ['beginDrain', 'stopWorkers', assign({ attempts: ({ context }) => context.attempts + 1, error: ({ event }) => errorMessage(event.error) })],
+          },
+        ],
+      },
+    },
+    draining: {
+      entry: ['beginDrain', 'drainWorkers'],
+      invoke: {
+        src: 'drainConsumer',
+        input: ({ context }) => ({ id: context.id }),
+        onDone: { target: 'stopped', actions: 'stopWorkers' },
+        onError: { target: 'stopped', actions: ['abandonInFlight', 'stopWorkers', assign({ error: ({ event }) => errorMessage(event.error) })] },
+      },
+      after: {
+        stopTimeout: { target: 'stopped', actions: ['abandonInFlight', 'stopWorkers', assign({ stopTimedOut: true })] },
+      },
+    },
+    stopped: {
+      on: { 'consumer.start': 'starting' },
+    },
+    restarting: {
+      after: { restartDelay: 'starting' },
+      on: { 'consumer.stop': 'stopped' },
+    },
+    failed: {
+      on: { 'consumer.start': { target: 'starting', actions: assign({ attempts: 0 }) }, 'consumer.stop': 'stopped' },
+    },
+  },
+});

@@ -1,0 +1,137 @@
+import { assign, fromPromise, setup } from 'xstate';
+import { errorMessage, mayRestart, restartBackoff, serviceContext, type ServiceContext, type ServiceInput } from './lifecycle-types.ts';
+
+/** Events a driver accepts. The `driver.connected/reconnecting/failed` ones come from the backend's connection. */
+export type DriverEvent =
+  | { type: 'driver.start' }
+  | { type: 'driver.stop' }
+  | { type: 'driver.connected' }
+  | { type: 'driver.reconnecting'; attempt: number; error?: unknown }
+  | { type: 'driver.failed'; error: unknown };
+
+/** Context of a driver machine. */
+export interface DriverContext extends ServiceContext {
+  /** Reconnect attempts since the connection was last up. */
+  reconnectAttempt: number;
+}
+
+/**
+ * A `queue.driver.*` entry:
+ *
+ * ```
+ * idle -> starting -> running.connected <-> running.reconnecting
+ *            |            |
+ *            v            v driver.stop
+ *       restarting     draining -> stopped
+ *            |
+ *            v
+ *          failed
+ * ```
+ *
+ * `starting` is the first connect (for external drivers), `draining` the
+ * graceful close; a connection lost while running moves to
+ * `running.reconnecting` and back, without leaving `running`: consumers and
+ * publishers keep their subscriptions and the driver re-attaches them.
+ *
+ * Stubs only: the runtime provides `startDriver`, `stopDriver` and a
+ * jittered `restartDelay`.
+ */
+export const driverMachine = setup({
+  types: {
+    context: {} as DriverContext,
+    input: {} as ServiceInput,
+    events: {} as DriverEvent,
+  },
+  actors: {
+    startDriver: fromPromise<void, { id: string }>(async () => undefined),
+    stopDriver: fromPromise<void, { id: string }>(async () => undefined),
+  },
+  delays: {
+    startTimeout: ({ context }) => context.start_timeout,
+    stopTimeout: ({ context }) => context.stop_timeout,
+    restartDelay: ({ context }) => restartBackoff(context),
+  },
+  guards: {
+    mayRestart: ({ context }) => mayRestart(context),
+  },
+}).createMachine({
+  id: 'driver',
+  initial: 'idle',
+  context: ({ input }) => ({ ...serviceContext(input), reconnectAttempt: 0 }),
+  states: {
+    idle: {
+      on: { 'driver.start': 'starting', 'driver.stop': 'stopped' },
+    },
+    starting: {
+      invoke: {
+        src: 'startDriver',
+        input: ({ context }) => ({ id: context.id }),
+        onDone: { target: 'running', actions: assign({ attempts: 0, error: undefined }) },
+        onError: [
+          {
+            guard: 'mayRestart',
+            target: 'restarting',
+            actions: assign({ attempts: ({ context }) => context.attempts + 1, error: ({ event }) => errorMessage(event.error) }),
+          },
+          { target: 'failed', actions: assign({ attempts: ({ context }) => context.attempts + 1, error: ({ event }) => errorMessage(event.error) }) },
+        ],
+      },
+      after: {
+        startTimeout: [
+          { guard: 'mayRestart', target: 'restarting', actions: assign({ attempts: ({ context }) => context.attempts + 1, error: 'start timed out' }) },
+          { target: 'failed', actions: assign({ attempts: ({ context }) => context.attempts + 1, error: 'start timed out' }) },
+        ],
+      },
+      on: { 'driver.stop': 'draining' },
+    },
+    running: {
+      initial: 'connected',
+      states: {
+        connected: {
+          entry: assign({ reconnectAttempt: 0 }),
+          on: {
+            'driver.reconnecting': {
+              target: 'reconnecting',
+              actions: assign({ reconnectAttempt: ({ event }) => event.attempt, error: ({ event }) => (event.error === undefined ? undefined : errorMessage(event.error)) }),
+            },
+          },
+        },
+        reconnecting: {
+          on: {
+            'driver.connected': 'connected',
+            'driver.reconnecting': { actions: assign({ reconnectAttempt: ({ event }) => event.attempt }) },
+          },
+        },
+      },
+      on: {
+        'driver.stop': 'draining',
+        'driver.failed': [
+          { guard: 'mayRestart', target: 'restarting', actions: assign({ attempts: ({ context }) => context.attempts + 1, error: ({ event }) => errorMessage(event.error) }) },
+          { target: 'failed', actions: assign({ attempts: ({ context }) => context.attempts + 1, error: ({ event }) => errorMessage(event.error) }) },
+        ],
+      },
+    },
+    draining: {
+      invoke: {
+        src: 'stopDriver',
+        input: ({ context }) => ({ id: context.id }),
+        onDone: 'stopped',
+        onError: { target: 'stopped', actions: assign({ error: ({ event }) => errorMessage(event.error) }) },
+      },
+      after: {
+        stopTimeout: { target: 'stopped', actions: assign({ stopTimedOut: true }) },
+      },
+    },
+    stopped: {
+      entry: assign({ stopTimedOut: ({ context }) => context.stopTimedOut }),
+      on: { 'driver.start': { target: 'starting', actions: assign({ stopTimedOut: false }) } },
+    },
+    restarting: {
+      after: { restartDelay: 'starting' },
+      on: { 'driver.stop': 'stopped' },
+    },
+    failed: {
+      on: { 'driver.start': { target: 'starting', actions: assign({ attempts: 0 }) }, 'driver.stop': 'stopped' },
+    },
+  },
+});

@@ -1,0 +1,3 @@
+// Exports data, not a handler: loading the config must fail.
+export default { handle: 'not a function' };
+export const version = 1;

@@ -1,0 +1,68 @@
+import { parseArgs } from 'node:util';
+import { createRuntime, type RuntimeOptions } from '../runtime/create-runtime.ts';
+import { streamLogger, LOG_LEVELS, type LogLevel } from '../runtime/logger.ts';
+import type { CliCommand, CliIo } from './cli-io.ts';
+import { reportError } from './report-error.ts';
+import { runExtensions, type RunExtension } from './run-extensions.ts';
+
+/**
+ * `actorq run <files|dirs...>`: starts every `auto_start` entry and runs
+ * until SIGINT or SIGTERM, then stops gracefully (a second signal exits at
+ * once). Exit code 0 after a clean stop, 1 if start or stop failed.
+ */
+export const runCommand: CliCommand = {
+  summary: 'start the configured drivers, queues and consumers until a signal',
+  usage: 'actorq run [--log-level debug|info|warn|error] <files|dirs...>',
+  async run(args, io) {
+    const extensions = runExtensions();
+    const options = Object.fromEntries(extensions.flatMap((e) => Object.entries(e.options)));
+    let parsed;
+    try {
+      parsed = parseArgs({ args: [...args], allowPositionals: true, options: { 'log-level': { type: 'string', default: 'info' }, ...options } });
+    } catch (error) {
+      io.err(`${(error as Error).message}\nusage: ${this.usage}`);
+      return 2;
+    }
+    const level = parsed.values['log-level'] as string;
+    if (parsed.positionals.length === 0 || !LOG_LEVELS.includes(level as LogLevel)) {
+      io.err(`usage: ${this.usage}`);
+      return 2;
+    }
+    const logger = streamLogger(level as LogLevel, (line) => io.err(line));
+    let runtimeOptions: RuntimeOptions = { files: parsed.positionals, logger };
+    const active: { ext: RunExtension; state: unknown }[] = [];
+    for (const ext of extensions) runtimeOptions = ext.configure?.(runtimeOptions, parsed.values) ?? runtimeOptions;
+    const runtime = createRuntime(runtimeOptions);
+    try {
+      await runtime.start();
+      for (const ext of extensions) active.push({ ext, state: await ext.started?.(runtime, parsed.values, io) });
+      io.err(`actorq: running ${runtime.registry!.entries.size} entries; Ctrl-C to stop`);
+      await waitForSignal(io);
+      await runtime.stop();
+      io.err('actorq: stopped cleanly');
+      return 0;
+    } catch (error) {
+      reportError(error, io);
+      await runtime.stop().catch((e: unknown) => reportError(e, io));
+      return 1;
+    } finally {
+      for (const { ext, state } of active) await ext.stopped?.(state);
+    }
+  },
+};
+
+/** Resolves on the first SIGINT/SIGTERM; a second one exits immediately. */
+function waitForSignal(io: CliIo): Promise<void> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      io.err(`actorq: ${signal} received, stopping gracefully (send again to exit now)`);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

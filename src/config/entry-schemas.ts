@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { durationSchema } from './duration.ts';
+import { lifecycleSchema } from './lifecycle-schema.ts';
+
+/** Consumer limits, as in Wippy. */
+export const CONSUMER_LIMITS = {
+  concurrency: { default: 1, max: 1000 },
+  prefetch: { default: 10, max: 10_000 },
+} as const;
+
+/**
+ * A positive count with a default and a ceiling. Values <= 0 take the
+ * default (Wippy does the same, so `0` means "unset"); values above the
+ * ceiling are an error rather than silently clamped, because a config
+ * asking for 5000 workers is more likely a typo than a wish for 1000.
+ */
+function boundedCount(field: keyof typeof CONSUMER_LIMITS) {
+  const { default: fallback, max } = CONSUMER_LIMITS[field];
+  return z
+    .number()
+    .int()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v <= 0) return fallback;
+      if (v > max) {
+        ctx.addIssue({ code: 'custom', message: `${field} ${v} exceeds maximum ${max}` });
+        return z.NEVER;
+      }
+      return v;
+    });
+}
+
+/**
+ * Fields of a `queue.consumer` entry (besides name/kind/meta).
+ *
+ * @example
+ * ```ts
+ * consumerSchema.parse({ queue: 'app:q', func: 'app:f', concurrency: 0 }).concurrency // 1
+ * ```
+ */
+export const consumerSchema = z
+  .object({
+    queue: z.string(),
+    func: z.string(),
+    concurrency: boundedCount('concurrency'),
+    prefetch: boundedCount('prefetch'),
+    /** Per-message handler time limit; 0 or absent = none. */
+    timeout: durationSchema.optional(),
+    // Accepted because Wippy configs carry them; the consumer decides what they mean.
+    auto_ack: z.boolean().default(false),
+    driver_options: z.record(z.string(), z.unknown()).optional(),
+    lifecycle: lifecycleSchema,
+  })
+  .strict();
+
+/**
+ * Fields of a `queue.queue` entry (besides name/kind/meta). The
+ * `driver_options` sections are only checked to be present here; each is
+ * validated against its driver kind's `queueOptionsSchema` afterwards,
+ * once the referenced driver's kind is known.
+ *
+ * @example
+ * ```ts
+ * queueSchema.parse({ driver: 'app:mem', dead_letter: { queue: 'app:dlq', max_attempts: 3 } })
+ * ```
+ */
+export const queueSchema = z
+  .object({
+    driver: z.string(),
+    queue_name: z.string().min(1).optional(),
+    // Wippy's default and only codec; anything else would be silently ignored, so reject it.
+    codec: z.literal('json').optional(),
+    driver_options: z.record(z.string(), z.unknown()).optional(),
+    /** Legacy (seed) spelling of the current driver's `driver_options` section. */
+    options: z.unknown().optional(),
+    dead_letter: z
+      .object({
+        queue: z.string(),
+        max_attempts: z.number().int().min(1),
+      })
+      .strict()
+      .optional(),
+    lifecycle: lifecycleSchema,
+  })
+  .strict();

@@ -1,0 +1,109 @@
+/**
+ * Typed registry entries, as the config loader produces them after
+ * validation. Field names follow the YAML (snake_case) so that errors and
+ * docs name one thing one way; durations are converted to milliseconds.
+ */
+
+/** Fields every entry has. */
+export interface EntryBase {
+  /** `namespace:name`. */
+  readonly id: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly kind: string;
+  readonly meta: Readonly<Record<string, unknown>>;
+  /** File the entry came from (absolute path), or `<inline>`. */
+  readonly file: string;
+  /** 1-based line of the entry in `file` (0 when unknown). */
+  readonly line: number;
+}
+
+/** Backoff between restarts of a failed driver or consumer. */
+export interface RestartPolicy {
+  readonly initial_delay: number;
+  readonly max_delay: number;
+  readonly backoff_factor: number;
+  /** Fraction of each delay added or removed at random (0.1 = +/-10%). */
+  readonly jitter: number;
+  /** 0 = unlimited. */
+  readonly max_attempts: number;
+}
+
+/** The `lifecycle` block, with defaults applied and durations in ms. */
+export interface Lifecycle {
+  readonly auto_start: boolean;
+  /** `requires` and `depends_on` merged, de-duplicated, in order. */
+  readonly requires: readonly string[];
+  readonly start_timeout: number;
+  readonly stop_timeout: number;
+  readonly restart: RestartPolicy;
+  /**
+   * Wippy's `security` block (`actor`, `groups`, `policies`), validated
+   * for shape and kept for callers; actorq does not enforce it.
+   */
+  readonly security?: LifecycleSecurity;
+}
+
+/** `lifecycle.security`, as written (not enforced by actorq). */
+export interface LifecycleSecurity {
+  readonly actor?: { readonly id: string; readonly meta?: Readonly<Record<string, unknown>> };
+  readonly groups?: readonly string[];
+  readonly policies?: readonly string[];
+}
+
+/** A `queue.driver.*` entry. `options` is the rest of its data, checked by its kind. */
+export interface DriverEntry extends EntryBase {
+  readonly lifecycle: Lifecycle;
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/** `dead_letter` on a queue. */
+export interface DeadLetterPolicy {
+  /** Registry ID of the dead-letter queue entry. */
+  readonly queue: string;
+  /** Nacks after which a message is dead-lettered (>= 1). */
+  readonly max_attempts: number;
+}
+
+/** A `queue.queue` entry. */
+export interface QueueEntry extends EntryBase {
+  readonly kind: 'queue.queue';
+  /** Registry ID of the driver entry. */
+  readonly driver: string;
+  /** Backend name; defaults to the entry's `name`. */
+  readonly queue_name: string;
+  /** Per-driver options keyed by driver option key (`memory`, `amqp`, ...), each already validated. */
+  readonly driver_options: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  readonly dead_letter?: DeadLetterPolicy;
+  readonly lifecycle: Lifecycle;
+}
+
+/** A `queue.consumer` entry. */
+export interface ConsumerEntry extends EntryBase {
+  readonly kind: 'queue.consumer';
+  /** Registry ID of the queue entry. */
+  readonly queue: string;
+  /** Registry ID of the function entry. */
+  readonly func: string;
+  /** Workers, 1..1000 (default 1). */
+  readonly concurrency: number;
+  /** Shared buffer size, 1..10000 (default 10). */
+  readonly prefetch: number;
+  /** Per-message handler time limit in ms; undefined = none. */
+  readonly timeout?: number;
+  /** Accepted for Wippy compatibility (default false); the loader stores it as written. */
+  readonly auto_ack?: boolean;
+  /** Accepted for Wippy compatibility; stored as written, not validated per driver. */
+  readonly driver_options?: Readonly<Record<string, unknown>>;
+  readonly lifecycle: Lifecycle;
+}
+
+/** A `function.*` entry. `options` is the rest of its data, checked by its kind. */
+export interface FunctionEntry extends EntryBase {
+  /** Directory of the YAML file, for resolving `file://` sources. */
+  readonly base_dir: string;
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/** Any entry. Narrow on `kind` (drivers and functions by prefix). */
+export type Entry = DriverEntry | QueueEntry | ConsumerEntry | FunctionEntry;

@@ -1,0 +1,320 @@
+import type { Subscription } from 'rxjs';
+import type { Consumption, Delivery, Driver, QueueInfo } from '../drivers/driver.ts';
+import type { Handler, HandlerContext } from '../functions/handler.ts';
+import type { Logger } from '../runtime/logger.ts';
+import { AlreadySettledError, MessageReleasedError } from '../errors/message-errors.ts';
+import { ActorqError } from '../errors/actorq-error.ts';
+import { PrefetchBuffer } from './prefetch-buffer.ts';
+import { DeliveryContext, type DeliveryHost } from './delivery-context.ts';
+import { DELIVERY_EVENT_COUNT, DELIVERY_STATE_NAMES, DELIVERY_TABLE, DeliveryEventId, DeliveryState, NO_TRANSITION, nextDeliveryState } from './delivery-table.ts';
+import { applyNack, reasonText, type DeadLetterTarget } from './settle-policy.ts';
+import { ConsumerCounters } from './consumer-counters.ts';
+
+const EV_ACK = DeliveryEventId['message.ack'];
+const EV_NACK = DeliveryEventId['message.nack'];
+const EV_RELEASE = DeliveryEventId['message.release'];
+const EV_FINISH = DeliveryEventId['message.finish'];
+
+/** Everything a {@link WorkerPool} is built from. */
+export interface WorkerPoolOptions {
+  readonly consumerId: string;
+  readonly queueId: string;
+  readonly queueName: string;
+  readonly driver: Driver;
+  readonly handler: Handler;
+  readonly concurrency: number;
+  readonly prefetch: number;
+  /** Per-message handler limit in ms; undefined = none. */
+  readonly timeout?: number;
+  readonly deadLetter?: DeadLetterTarget;
+  readonly logger: Logger;
+  readonly publish: HandlerContext['publish'];
+  readonly info: (queueId: string) => Promise<QueueInfo>;
+  /** Called when the subscription breaks while the pool is accepting (for the consumer machine). */
+  readonly onFailure: (error: unknown) => void;
+}
+
+/** One worker's place: the message it holds, and who waits for it to go idle. */
+interface Slot {
+  readonly index: number;
+  ctx: DeliveryContext | undefined;
+  busy: boolean;
+  idleWaiters: (() => void)[];
+}
+
+/**
+ * The message path of one consumer: a bounded prefetch buffer and
+ * `concurrency` worker loops.
+ *
+ * Flow control is credit: the pool grants the driver `prefetch +
+ * concurrency` deliveries up front, and each message whose handler
+ * finished earns one credit back, returned in batches. So the consumer
+ * never holds more than `concurrency` messages in handlers plus `prefetch`
+ * waiting, and when every worker is busy and the buffer is full the driver
+ * delivers nothing: backpressure, with no per-message round trip.
+ *
+ * Lifecycle decisions (when to start, drain, give up) belong to the
+ * consumer machine; this class only does what its actions ask.
+ */
+export class WorkerPool implements DeliveryHost {
+  readonly consumerId: string;
+  readonly logger: Logger;
+  readonly counters = new ConsumerCounters();
+  readonly #o: WorkerPoolOptions;
+  readonly #buffer = new PrefetchBuffer();
+  readonly #slots: Slot[];
+  readonly #idleSlots: number[];
+  readonly #window: number;
+  readonly #creditBatch: number;
+  #consumption: Consumption | undefined;
+  #subscription: Subscription | undefined;
+  #accepting = false;
+  #aborting = false;
+  #pendingCredit = 0;
+  #running = 0;
+  readonly #settling = new Set<Promise<void>>();
+  #drainWaiters: (() => void)[] = [];
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+
+  constructor(options: WorkerPoolOptions) {
+    this.#o = options;
+    this.consumerId = options.consumerId;
+    this.logger = options.logger;
+    this.#window = options.prefetch + options.concurrency;
+    // Return credit in halves of the window: few requests keep the driver's
+    // pump cheap and its batches large, while the other half still buffered
+    // keeps the workers fed until the refill lands.
+    this.#creditBatch = Math.max(1, Math.floor(this.#window / 2));
+    this.#slots = Array.from({ length: options.concurrency }, (_, index) => ({ index, ctx: undefined, busy: false, idleWaiters: [] }));
+    this.#idleSlots = this.#slots.map((s) => s.index).reverse();
+  }
+
+  /** Messages waiting in the prefetch buffer. */
+  get buffered(): number {
+    return this.#buffer.length;
+  }
+
+  /** Handlers running now. */
+  get running(): number {
+    return this.#running;
+  }
+
+  get aborting(): boolean {
+    return this.#aborting;
+  }
+
+  /** Subscribes to the queue and grants the first window of credit. */
+  start(): void {
+    const consumption = this.#o.driver.consume(this.#o.queueName, { consumerId: this.consumerId, maxUnsettled: this.#window });
+    this.#consumption = consumption;
+    this.#accepting = true;
+    this.#aborting = false;
+    this.#pendingCredit = 0;
+    this.#subscription = consumption.deliveries.subscribe({
+      next: (batch) => this.#onBatch(consumption, batch),
+      error: (error: unknown) => this.#onEnd(consumption, error),
+      complete: () => this.#onEnd(consumption, undefined),
+    });
+    consumption.request(this.#window);
+    if (this.#o.timeout !== undefined) this.#startSweeper(this.#o.timeout);
+  }
+
+  /**
+   * Stops taking messages: cancels the subscription, gives buffered
+   * messages back to the queue untouched, and fires every running
+   * handler's signal. Handlers already running carry on.
+   */
+  beginDrain(): void {
+    this.#accepting = false;
+    this.#aborting = true;
+    this.#stopSweeper();
+    const consumption = this.#consumption;
+    this.#consumption = undefined;
+    if (!consumption) return;
+    this.#track(consumption.cancel());
+    const buffered = this.#buffer.drain();
+    if (buffered.length > 0) {
+      this.counters.released += buffered.length;
+      this.#track(consumption.release(buffered));
+    }
+    const reason = new ActorqError('ABORTED', `consumer ${this.consumerId} is stopping`);
+    for (const slot of this.#slots) slot.ctx?.abort(reason);
+  }
+
+  /** Resolves when no handler runs and every settle reached the driver. */
+  async drained(): Promise<void> {
+    while (this.#running > 0 || this.#settling.size > 0) {
+      if (this.#running > 0) await new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
+      else await Promise.allSettled([...this.#settling]);
+    }
+    this.#subscription?.unsubscribe();
+  }
+
+  /** Resolves when worker `index` holds no message. */
+  slotIdle(index: number): Promise<void> {
+    const slot = this.#slots[index];
+    if (!slot || !slot.busy) return Promise.resolve();
+    return new Promise((resolve) => slot.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Shutdown gave up waiting: messages whose handlers are still running go
+   * back to the queue untouched. A late result from such a handler is
+   * ignored (the delivery is `released`). Returns how many were released.
+   */
+  abandonInFlight(): number {
+    let released = 0;
+    for (const slot of this.#slots) {
+      const ctx = slot.ctx;
+      if (!ctx || !this.#move(ctx, EV_RELEASE)) continue;
+      released++;
+      this.#track(ctx.consumption.release([ctx.delivery]));
+    }
+    this.counters.released += released;
+    return released;
+  }
+
+  settleEarly(ctx: DeliveryContext, ack: boolean, reason?: unknown): void {
+    const event = ack ? EV_ACK : EV_NACK;
+    if (nextDeliveryState(ctx.state, event) === NO_TRANSITION) {
+      if (ctx.state === DeliveryState.acked || ctx.state === DeliveryState.nacked) {
+        throw new AlreadySettledError(ctx.delivery.id, DELIVERY_STATE_NAMES[ctx.state]!);
+      }
+      throw new MessageReleasedError(ctx.delivery.id);
+    }
+    if (ack) this.#ack(ctx);
+    else this.#nack(ctx, reason ?? 'nacked by handler');
+  }
+
+  publish: HandlerContext['publish'] = (queueId, body, options) => this.#o.publish(queueId, body, options);
+  info = (queueId: string): Promise<QueueInfo> => this.#o.info(queueId);
+
+  #onBatch(consumption: Consumption, batch: readonly Delivery[]): void {
+    if (!this.#accepting || consumption !== this.#consumption) {
+      // Arrived after the drain began: straight back, untouched.
+      this.counters.released += batch.length;
+      this.#track(consumption.release(batch));
+      return;
+    }
+    this.counters.delivered += batch.length;
+    const buffer = this.#buffer;
+    buffer.pushBatch(batch);
+    const idle = this.#idleSlots;
+    while (idle.length > 0 && buffer.length > 0) void this.#work(this.#slots[idle.pop()!]!);
+  }
+
+  /** One worker's loop: take from the buffer until it is empty or the pool drains. */
+  async #work(slot: Slot): Promise<void> {
+    slot.busy = true;
+    const buffer = this.#buffer;
+    const handler = this.#o.handler;
+    const timed = this.#o.timeout !== undefined;
+    let delivery: Delivery | undefined;
+    while (this.#accepting && (delivery = buffer.shift()) !== undefined) {
+      const consumption = this.#consumption!;
+      const ctx = new DeliveryContext(this, consumption, delivery);
+      slot.ctx = ctx;
+      this.#running++;
+      if (timed) ctx.startedAt = performance.now();
+      try {
+        const result = handler(delivery.body, ctx);
+        if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') await result;
+        if (ctx.state === DeliveryState.processing) this.#ack(ctx);
+      } catch (error) {
+        if (ctx.state === DeliveryState.processing) this.#nack(ctx, error);
+        else if (ctx.state !== DeliveryState.released) this.counters.lateErrors++;
+      }
+      ctx.state = DELIVERY_TABLE[ctx.state * DELIVERY_EVENT_COUNT + EV_FINISH]!;
+      slot.ctx = undefined;
+      this.#running--;
+      // Credit only for the subscription that delivered the message: after a
+      // restart, old messages finishing must not widen the new window.
+      if (consumption === this.#consumption && (++this.#pendingCredit >= this.#creditBatch || buffer.length === 0)) {
+        const credit = this.#pendingCredit;
+        this.#pendingCredit = 0;
+        consumption.request(credit);
+      }
+    }
+    slot.busy = false;
+    this.#idleSlots.push(slot.index);
+    if (slot.idleWaiters.length > 0) for (const w of slot.idleWaiters.splice(0)) w();
+    if (this.#running === 0 && this.#drainWaiters.length > 0) for (const w of this.#drainWaiters.splice(0)) w();
+  }
+
+  #move(ctx: DeliveryContext, event: number): boolean {
+    const next = nextDeliveryState(ctx.state, event);
+    if (next === NO_TRANSITION) return false;
+    ctx.state = next;
+    return true;
+  }
+
+  #ack(ctx: DeliveryContext): void {
+    ctx.state = DeliveryState.acked;
+    this.counters.acked++;
+    const pending = ctx.consumption.ack(ctx.delivery);
+    if (pending !== undefined) this.#track(pending);
+  }
+
+  #nack(ctx: DeliveryContext, reason: unknown): void {
+    ctx.state = DeliveryState.nacked;
+    this.counters.nacked++;
+    const o = this.#o;
+    const { outcome, pending } = applyNack(ctx.consumption, ctx.delivery, reason, o.queueId, o.driver, o.deadLetter, this.logger);
+    if (pending !== undefined) this.#track(pending);
+    const fields = { consumer: this.consumerId, message_id: ctx.delivery.id, error: reasonText(reason) };
+    if (outcome === 'dead_lettered') {
+      this.counters.deadLettered++;
+      this.logger.error('handler failed; message dead-lettered', { ...fields, dead_letter_queue: o.deadLetter!.queueId });
+    } else {
+      // A message that keeps failing without a dead_letter policy would flood
+      // the log: say it at the first failure and at every power of ten.
+      const attempts = Number(ctx.delivery.headers['attempts'] ?? 0) + 1;
+      const loud = Number.isInteger(Math.log10(attempts));
+      this.logger[loud ? 'warn' : 'debug']('handler failed; message requeued', {
+        ...fields,
+        attempts,
+        ...(attempts >= 10 && loud ? { hint: 'set dead_letter on the queue to stop retrying a poison message' } : {}),
+      });
+    }
+  }
+
+  #onEnd(consumption: Consumption, error: unknown): void {
+    if (consumption !== this.#consumption || !this.#accepting) return;
+    this.#o.onFailure(error ?? new ActorqError('LIFECYCLE', `subscription of consumer ${this.consumerId} to ${this.#o.queueId} ended`));
+  }
+
+  #track(pending: void | Promise<void>): void {
+    if (!pending) return;
+    const p: Promise<void> = pending.then(
+      () => void this.#settling.delete(p),
+      (error: unknown) => {
+        this.#settling.delete(p);
+        this.logger.error('settling a message failed; the backend will redeliver it', { consumer: this.consumerId, error });
+      },
+    );
+    this.#settling.add(p);
+  }
+
+  #startSweeper(timeout: number): void {
+    this.#stopSweeper();
+    const period = Math.max(10, Math.min(1000, Math.floor(timeout / 4)));
+    this.#sweeper = setInterval(() => {
+      const now = performance.now();
+      for (const slot of this.#slots) {
+        const ctx = slot.ctx;
+        if (!ctx || ctx.state !== DeliveryState.processing || now - ctx.startedAt < timeout) continue;
+        const error = new ActorqError('HANDLER_TIMEOUT', `handler of ${this.consumerId} exceeded its timeout of ${timeout}ms`);
+        ctx.abort(error);
+        // The worker stays busy until the handler really returns, so the
+        // concurrency bound holds; the message is retried meanwhile.
+        this.#nack(ctx, error);
+      }
+    }, period);
+    this.#sweeper.unref?.();
+  }
+
+  #stopSweeper(): void {
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+  }
+}

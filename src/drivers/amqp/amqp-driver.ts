@@ -1,0 +1,317 @@
+import { setMaxListeners } from 'node:events';
+import type { Observable } from 'rxjs';
+import type { ConsumeOptions, Driver, DriverStatusEvent, PublishOptions, QueueDeclaration, QueueInfo } from '../driver.ts';
+import type { Headers, Message } from '../../message/message.ts';
+import { ConnectionSupervisor } from '../connection-supervisor.ts';
+import { NotFoundError } from '../../errors/not-found-error.ts';
+import { AbortedError, DriverUnavailableError, PublishRejectedError } from '../../errors/lifecycle-errors.ts';
+import { ConfigError } from '../../errors/config-error.ts';
+import { silentLogger, type Logger } from '../../runtime/logger.ts';
+import { queueArguments, type AmqpDriverOptions } from './amqp-options.ts';
+import { buildConnectArgs, type ConnectArgs } from './connect-options.ts';
+import { AmqpSession } from './amqp-session.ts';
+import { AmqpConsumption, type ConsumptionHost } from './amqp-consumption.ts';
+import type { AmqpDelivery } from './amqp-delivery.ts';
+import { encodeMessage, encodeProperties, JSON_CONTENT_TYPE, type EncodedMessage } from './message-codec.ts';
+import { brokerReason, isChannelClosedError, isNotFound, isPreconditionFailed } from './amqp-errors.ts';
+import { scrubSecrets } from './mask-url.ts';
+
+/** `basic.qos` when neither the consumer nor `prefetch_count` gives one (core default prefetch 10 + concurrency 1). */
+const DEFAULT_QOS = 11;
+/** AMQP's `basic.qos` prefetch-count is a 16-bit field. */
+const MAX_QOS = 65_535;
+/** How long `stop()` waits for a consumer's `basic.cancel` before closing the connection anyway. */
+const CANCEL_WAIT_MS = 2_000;
+
+/** Optional collaborators of an {@link AmqpDriver}. */
+export interface AmqpDriverDeps {
+  /** Where connection events go. @default silentLogger */
+  readonly logger?: Logger;
+  /** Environment for `tls.*_env`. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * AMQP 0-9-1 driver (RabbitMQ) on amqplib.
+ *
+ * The connection lives in a {@link ConnectionSupervisor} (the connection
+ * machine): a lost connection is re-opened with backoff, queues are
+ * declared again and every live consumption is re-attached on a new
+ * channel, with the same `deliveries` stream. Publishes use publisher
+ * confirms and resolve only when the broker confirmed every message; while
+ * the connection is down they wait up to `publish_timeout`, then fail with
+ * a retryable `DRIVER_UNAVAILABLE`.
+ *
+ * @example
+ * ```ts
+ * const driver = new AmqpDriver('app:rabbit', amqpDriverSchema.parse({ url: 'amqp://localhost' }))
+ * await driver.start()
+ * await driver.declare({ id: 'app:tasks', name: 'tasks', options: amqpQueueOptionsSchema.parse({}) })
+ * await driver.publish('tasks', [{ id: 'm1', body: { n: 1 }, headers: {} }])
+ * ```
+ */
+export class AmqpDriver implements Driver {
+  readonly id: string;
+  readonly status$: Observable<DriverStatusEvent>;
+  readonly #options: AmqpDriverOptions;
+  readonly #args: ConnectArgs;
+  readonly #logger: Logger;
+  readonly #supervisor: ConnectionSupervisor;
+  readonly #queues = new Map<string, QueueDeclaration>();
+  readonly #consumptions = new Set<AmqpConsumption>();
+  readonly #stopSignal = new AbortController();
+  /** What consumptions call back into. */
+  readonly #host: ConsumptionHost;
+  #session: AmqpSession | undefined;
+  #generation = 0;
+  #connecting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(id: string, options: AmqpDriverOptions, deps: AmqpDriverDeps = {}) {
+    this.id = id;
+    this.#options = options;
+    this.#logger = deps.logger ?? silentLogger;
+    this.#args = buildConnectArgs(options, id, deps.env);
+    // Every publish waiting out a reconnect listens for stop (and removes its listener after).
+    setMaxListeners(0, this.#stopSignal.signal);
+    this.#supervisor = new ConnectionSupervisor(
+      { connect: (attempt) => this.#connect(attempt), watch: (lost) => this.#watch(lost), disconnect: () => this.#disconnect() },
+      { initialDelay: options.reconnect_delay, maxDelay: options.reconnect_max_delay },
+      { id: `${id}.connection` },
+    );
+    this.status$ = this.#supervisor.status$;
+    this.#host = {
+      driverId: id,
+      assertDeclared: (queue) => this.assertDeclared(queue),
+      forget: (c) => void this.#consumptions.delete(c),
+      publishCopy: (queue, d, headers) => this.#publishCopy(queue, d, headers),
+    };
+  }
+
+  /** State of the connection machine (`connecting`, `connected`, `reconnecting`, ...), for diagnostics. */
+  get connectionState(): string {
+    return this.#supervisor.state;
+  }
+
+  /** The broker URL with its password masked. */
+  get displayUrl(): string {
+    return this.#args.display;
+  }
+
+  async start(): Promise<void> {
+    this.#assertNotStopped();
+    await this.#supervisor.open();
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    this.#stopSignal.abort();
+    const cancels = [...this.#consumptions].map((c) => c.cancel().catch(() => undefined));
+    await Promise.race([Promise.all(cancels), delay(CANCEL_WAIT_MS)]);
+    await this.#supervisor.close();
+    for (const c of this.#consumptions) c.end();
+    this.#consumptions.clear();
+    this.#supervisor.dispose();
+  }
+
+  async declare(queue: QueueDeclaration): Promise<void> {
+    this.#assertNotStopped();
+    this.#queues.set(queue.name, queue);
+    const session = this.#session;
+    if (!session || session.lost) return; // declared on the next connect
+    try {
+      await this.#assertQueue(session, queue);
+    } catch (e) {
+      if (session.lost || isChannelClosedError(e)) return;
+      if (this.#queues.get(queue.name) === queue) this.#queues.delete(queue.name);
+      throw e;
+    }
+  }
+
+  async publish(queueName: string, messages: readonly Message[], options?: PublishOptions): Promise<void> {
+    this.#assertNotStopped();
+    this.assertDeclared(queueName);
+    if (messages.length === 0) return;
+    const encoded = messages.map((m) => encodeMessage(m, queueName));
+    const deadline = Date.now() + this.#options.publish_timeout;
+    let indexes = encoded.map((_, i) => i);
+    for (;;) {
+      const session = await this.#liveSession(deadline, options?.signal);
+      const out = await session.publisher.send(queueName, encoded, indexes);
+      this.#checkOutcome(queueName, encoded, out.nacked, out.unroutable);
+      if (out.lost.length === 0) return;
+      // The connection dropped before these were confirmed: send them again
+      // once it is back (the broker may hold a copy: at-least-once).
+      indexes = out.lost;
+    }
+  }
+
+  consume(queueName: string, options: ConsumeOptions): AmqpConsumption {
+    this.#assertNotStopped();
+    this.assertDeclared(queueName);
+    const wanted = options.maxUnsettled > 0 ? options.maxUnsettled : (this.#options.prefetch_count ?? DEFAULT_QOS);
+    const consumption = new AmqpConsumption(this.#host, queueName, options.consumerId, Math.min(MAX_QOS, wanted));
+    this.#consumptions.add(consumption);
+    const session = this.#session;
+    if (session && !session.lost) consumption.attach(session).catch((e) => this.#logger.warn('amqp consumer attach failed', { driver: this.id, queue: queueName, error: this.#scrub(e) }));
+    return consumption;
+  }
+
+  async info(queueName: string): Promise<QueueInfo> {
+    this.#assertNotStopped();
+    this.assertDeclared(queueName);
+    const session = await this.#liveSession(Date.now() + this.#options.publish_timeout);
+    let reply;
+    try {
+      reply = await session.checkQueue(queueName);
+    } catch (e) {
+      if (isNotFound(e)) throw new NotFoundError('queue', queueName, `driver ${this.id}: not on the broker`);
+      throw new DriverUnavailableError('DRIVER_UNAVAILABLE', `driver ${this.id}: info for ${queueName} failed: ${this.#scrub(e)}`, { cause: e });
+    }
+    let inFlight = 0;
+    for (const c of this.#consumptions) if (c.queueName === queueName) inFlight += c.inFlight;
+    // The broker's count excludes unacked messages; add the ones this process holds.
+    return { message_count: reply.messageCount + inFlight, ready: reply.messageCount, in_flight: inFlight, consumer_count: reply.consumerCount };
+  }
+
+  /** @internal Throws {@link NotFoundError} unless `queueName` was declared on this driver. */
+  assertDeclared(queueName: string): void {
+    if (!this.#queues.has(queueName)) throw new NotFoundError('queue', queueName, `driver ${this.id}`);
+  }
+
+
+  /** One confirmed attempt: if the connection drops meanwhile, the original comes back from the broker anyway. */
+  async #publishCopy(queue: string, d: AmqpDelivery, headers: Headers): Promise<void> {
+    const properties = encodeProperties(d.id, headers, queue);
+    properties.contentType = d.raw.properties.contentType ?? JSON_CONTENT_TYPE;
+    const copy: EncodedMessage = { id: d.id, content: d.raw.content, properties };
+    const session = await this.#liveSession(Date.now() + this.#options.publish_timeout);
+    const out = await session.publisher.send(queue, [copy], [0]);
+    this.#checkOutcome(queue, [copy], out.nacked, out.unroutable);
+    if (out.lost.length > 0) throw this.#unavailable(`copy of message ${d.id} to ${queue} unconfirmed: connection lost`);
+  }
+
+  #checkOutcome(queue: string, encoded: readonly EncodedMessage[], nacked: readonly number[], unroutable: boolean): void {
+    if (unroutable) throw new NotFoundError('queue', queue, `driver ${this.id}: not on the broker`);
+    if (nacked.length > 0) {
+      const ids = nacked.slice(0, 10).map((i) => encoded[i]!.id);
+      const more = nacked.length > ids.length ? ` and ${nacked.length - ids.length} more` : '';
+      throw new PublishRejectedError(`driver ${this.id}: broker refused ${nacked.length} of ${encoded.length} message(s) to ${queue}: ${ids.join(', ')}${more}`);
+    }
+  }
+
+  /** The current session once the machine says `connected`, waiting until `deadline` at most. */
+  async #liveSession(deadline: number, signal?: AbortSignal): Promise<AmqpSession> {
+    for (;;) {
+      this.#assertNotStopped();
+      if (signal?.aborted) throw new AbortedError(`driver ${this.id}: publish aborted while waiting for the connection`, { cause: signal.reason });
+      const session = this.#session;
+      const state = this.#supervisor.state;
+      if (session && !session.lost && state === 'connected') return session;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw this.#unavailable(`not connected to ${this.#args.display} (${state}) within ${this.#options.publish_timeout}ms`);
+      // 'connected' with a lost session: the machine has not seen the loss yet; look again shortly.
+      const wait = state === 'connected' ? delay(Math.min(10, remaining)) : this.#supervisor.whenConnected(remaining);
+      await untilAborted(wait.catch(() => undefined), signal ? [this.#stopSignal.signal, signal] : [this.#stopSignal.signal]);
+    }
+  }
+
+  async #connect(attempt: number): Promise<void> {
+    const opening = this.#openSession(attempt);
+    this.#connecting = opening;
+    try {
+      await opening;
+    } finally {
+      if (this.#connecting === opening) this.#connecting = undefined;
+    }
+  }
+
+  async #openSession(attempt: number): Promise<void> {
+    const old = this.#session;
+    this.#session = undefined;
+    if (old) void old.close(0);
+    let session: AmqpSession;
+    try {
+      session = await AmqpSession.open(this.#args, ++this.#generation);
+    } catch (e) {
+      throw this.#unavailable(`cannot connect to ${this.#args.display}: ${this.#scrub(e)}`, e);
+    }
+    try {
+      for (const q of this.#queues.values()) await this.#assertQueue(session, q);
+      this.#session = session;
+      // A Set's iterator also visits consumptions added while this loop awaits.
+      for (const c of this.#consumptions) await c.attach(session);
+    } catch (e) {
+      if (this.#session === session) this.#session = undefined;
+      await session.close(0);
+      throw e instanceof ConfigError ? e : this.#unavailable(`setting up ${this.#args.display} failed: ${this.#scrub(e)}`, e);
+    }
+    if (attempt > 0) this.#logger.info('amqp reconnected', { driver: this.id, url: this.#args.display, attempt });
+  }
+
+  #watch(lost: (error?: unknown) => void): () => void {
+    const session = this.#session;
+    if (!session) {
+      lost(new Error('no connection'));
+      return () => undefined;
+    }
+    return session.onLost((error) => {
+      this.#logger.warn('amqp connection lost', { driver: this.id, url: this.#args.display, error: this.#scrub(error) });
+      lost(error);
+    });
+  }
+
+  async #disconnect(): Promise<void> {
+    // A connect still running must finish first, or its connection would outlive the close.
+    await this.#connecting?.catch(() => undefined);
+    const session = this.#session;
+    this.#session = undefined;
+    await session?.close();
+  }
+
+  async #assertQueue(session: AmqpSession, queue: QueueDeclaration): Promise<void> {
+    try {
+      await session.assertQueue(queue.name, queueArguments(queue.options));
+    } catch (e) {
+      if (!isPreconditionFailed(e)) throw e;
+      throw new ConfigError([
+        {
+          entryId: queue.id,
+          field: 'driver_options.amqp',
+          message: `queue "${queue.name}" exists on the broker with other arguments (${brokerReason(e)}); change the options to match or delete the queue`,
+        },
+      ]);
+    }
+  }
+
+  #assertNotStopped(): void {
+    if (this.#stopping) throw new DriverUnavailableError('DRIVER_STOPPED', `driver ${this.id} stopped`);
+  }
+
+  #unavailable(what: string, cause?: unknown): DriverUnavailableError {
+    return new DriverUnavailableError('DRIVER_UNAVAILABLE', `driver ${this.id}: ${what}`, cause === undefined ? undefined : { cause });
+  }
+
+  #scrub(error: unknown): string {
+    return scrubSecrets(error instanceof Error ? error.message : String(error), this.#args.secrets);
+  }
+}
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+/** Resolves when `wait` settles or any signal aborts, removing its listeners either way. */
+function untilAborted(wait: Promise<unknown>, signals: readonly AbortSignal[]): Promise<void> {
+  if (signals.some((s) => s.aborted)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      for (const s of signals) s.removeEventListener('abort', done);
+      resolve();
+    };
+    for (const s of signals) s.addEventListener('abort', done, { once: true });
+    void wait.then(done);
+  });
+}

@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import type { MessageProperties, Options } from 'amqplib';
+import type { Headers, Message } from '../../message/message.ts';
+import { parseDuration } from '../../config/duration.ts';
+import { InvalidMessageError } from '../../errors/message-errors.ts';
+
+/** Content type of every body this driver writes (Wippy's default codec is JSON). */
+export const JSON_CONTENT_TYPE = 'application/json';
+
+/** Persistent delivery mode (AMQP `delivery-mode` 2), the default. */
+const PERSISTENT = 2;
+
+/**
+ * Headers the broker or its plugins add to a delivery. They describe the
+ * broker's bookkeeping, not the publisher's message, so they are not handed
+ * to handlers (and would otherwise be written back on a requeue).
+ */
+const BROKER_HEADERS: ReadonlySet<string> = new Set([
+  'x-death',
+  'x-first-death-exchange',
+  'x-first-death-queue',
+  'x-first-death-reason',
+  'x-last-death-exchange',
+  'x-last-death-queue',
+  'x-last-death-reason',
+  'x-delivery-count',
+  'x-received-from',
+]);
+
+/** A message ready for `basic.publish`. */
+export interface EncodedMessage {
+  readonly id: string;
+  readonly content: Buffer;
+  readonly properties: Options.Publish;
+}
+
+/**
+ * Turns a message into an AMQP body and properties. The body is JSON; the
+ * ID goes to `message-id`; `amqp.*` headers steer AMQP properties; every
+ * other header becomes an AMQP header (amqplib writes integers as integers
+ * and other numbers as doubles, so types survive the trip).
+ *
+ * @throws InvalidMessageError for a body JSON cannot encode or a bad `amqp.*` value.
+ */
+export function encodeMessage(message: Message, queueName: string): EncodedMessage {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(message.body);
+  } catch (e) {
+    throw new InvalidMessageError(`publish to ${queueName}: body cannot be encoded as JSON: ${(e as Error).message}`);
+  }
+  if (json === undefined) throw new InvalidMessageError(`publish to ${queueName}: body cannot be encoded as JSON`);
+  const id = message.id;
+  return { id, content: Buffer.from(json, 'utf8'), properties: encodeProperties(id, message.headers, queueName) };
+}
+
+/** AMQP properties for a message ID and its headers (see {@link encodeMessage}). */
+export function encodeProperties(id: string, headers: Headers, queueName: string): Options.Publish {
+  const props: Options.Publish = { messageId: id, contentType: JSON_CONTENT_TYPE, deliveryMode: PERSISTENT };
+  const table: Record<string, unknown> = {};
+  for (const key in headers) {
+    const value = headers[key]!;
+    if (!key.startsWith('amqp.')) {
+      table[key] = value;
+      continue;
+    }
+    switch (key) {
+      case 'amqp.priority':
+        props.priority = integerIn(value, 0, 255, key, queueName);
+        break;
+      case 'amqp.expiration': {
+        const ms = typeof value === 'boolean' ? undefined : parseDuration(value);
+        if (ms === undefined) throw bad(queueName, key, 'a duration ("30s") or milliseconds');
+        props.expiration = String(Math.round(ms));
+        break;
+      }
+      case 'amqp.delivery_mode':
+        props.deliveryMode = integerIn(value, 1, 2, key, queueName);
+        break;
+      case 'amqp.content_encoding':
+        if (typeof value !== 'string') throw bad(queueName, key, 'a string');
+        props.contentEncoding = value;
+        break;
+      case 'amqp.x_delay':
+        // Read by the delayed-message exchange plugin (rabbitmq_delayed_message_exchange).
+        table['x-delay'] = integerIn(value, 0, 2 ** 31 - 1, key, queueName);
+        break;
+      default:
+        // Unknown amqp.* keys travel as plain headers: a newer publisher's
+        // steering header must not make an older driver drop the message.
+        table[key] = value;
+    }
+  }
+  props.headers = table;
+  return props;
+}
+
+/**
+ * Reads a delivery back into `{ id, body, headers }`: the inverse of
+ * {@link encodeMessage}. A non-JSON body (published by another client)
+ * arrives as its UTF-8 text rather than being refused, so the consumer's
+ * failure handling (attempts, dead-lettering) still applies to it.
+ */
+export function decodeMessage(content: Buffer, properties: MessageProperties): Message {
+  const text = content.toString('utf8');
+  let body: unknown = text;
+  const type = properties.contentType as string | undefined;
+  if (type === undefined || type === JSON_CONTENT_TYPE) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+  }
+  const id = typeof properties.messageId === 'string' && properties.messageId !== '' ? properties.messageId : randomUUID();
+  return { id, body, headers: decodeHeaders(properties) };
+}
+
+/** AMQP headers and steering properties back into actorq headers. */
+export function decodeHeaders(properties: MessageProperties): Headers {
+  const headers: Headers = {};
+  const table = properties.headers as Record<string, unknown> | undefined;
+  if (table) {
+    for (const key in table) {
+      if (BROKER_HEADERS.has(key)) continue;
+      const value = table[key];
+      if (key === 'x-delay') {
+        if (typeof value === 'number') headers['amqp.x_delay'] = Math.abs(value);
+        continue;
+      }
+      const plain = plainValue(value);
+      if (plain !== undefined) headers[key] = plain;
+    }
+  }
+  // Steering properties come back under the names they were given, so a
+  // requeued message keeps its priority, encoding and mode.
+  if (typeof properties.priority === 'number') headers['amqp.priority'] = properties.priority;
+  if (properties.expiration !== undefined && properties.expiration !== null) {
+    const ms = Number(properties.expiration);
+    if (Number.isFinite(ms)) headers['amqp.expiration'] = ms;
+  }
+  if (properties.deliveryMode === 1) headers['amqp.delivery_mode'] = 1;
+  if (typeof properties.contentEncoding === 'string') headers['amqp.content_encoding'] = properties.contentEncoding;
+  return headers;
+}
+
+/** A header value as a string, number or boolean; `undefined` for tables, arrays and other AMQP types. */
+function plainValue(value: unknown): string | number | boolean | undefined {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value : undefined;
+    case 'bigint':
+      return Number(value);
+    case 'object':
+      if (value === null) return undefined;
+      if (Buffer.isBuffer(value)) return value.toString('utf8');
+      // amqplib's typed wrapper, e.g. an AMQP timestamp: { '!': 'timestamp', value: 1700000000 }
+      {
+        const typed = value as { '!'?: unknown; value?: unknown };
+        return typed['!'] !== undefined && typeof typed.value === 'number' ? typed.value : undefined;
+      }
+    default:
+      return undefined;
+  }
+}
+
+function integerIn(value: unknown, min: number, max: number, key: string, queueName: string): number {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) throw bad(queueName, key, `an integer from ${min} to ${max}`);
+  return n;
+}
+
+function bad(queueName: string, key: string, expected: string): InvalidMessageError {
+  return new InvalidMessageError(`publish to ${queueName}: header "${key}" must be ${expected}`);
+}

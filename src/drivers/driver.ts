@@ -1,0 +1,178 @@
+import type { Observable } from 'rxjs';
+import type { Headers, Message } from '../message/message.ts';
+
+/**
+ * The contract every backend implements. One conformance suite
+ * (`test/drivers/conformance.ts`) checks it for each driver.
+ *
+ * A driver owns the connection to its backend and every queue declared on
+ * it. Lifecycle (starting, running, reconnecting, draining, stopped) is
+ * tracked by the driver machine in `machines/`; the driver reports what
+ * happens to its connection on {@link Driver.status$} and the machine
+ * turns that into states.
+ *
+ * Retry counting and dead-lettering live above the drivers, in the consumer:
+ * a driver only offers the primitive moves ({@link Consumption.requeue},
+ * {@link Consumption.deadLetter}), atomic where its backend allows.
+ */
+export interface Driver {
+  /** Registry ID of the driver entry. */
+  readonly id: string;
+
+  /** Connects. Resolves once the driver can publish and consume. */
+  start(): Promise<void>;
+
+  /**
+   * Disconnects. Called after every consumer of this driver has been
+   * cancelled. Pending publishes fail with a `DRIVER_STOPPED` error.
+   * Idempotent.
+   */
+  stop(): Promise<void>;
+
+  /**
+   * Connection events, for the driver machine. In-process drivers may
+   * never emit. It stays open across `stop()`/`start()` (a driver can be
+   * restarted), so subscribers unsubscribe when they are done.
+   */
+  readonly status$: Observable<DriverStatusEvent>;
+
+  /** Creates the queue on the backend if needed. Idempotent. */
+  declare(queue: QueueDeclaration): Promise<void>;
+
+  /**
+   * Stores messages at the tail of a queue, in order. Resolves when the
+   * backend has accepted all of them (memory: enqueued; AMQP: confirmed),
+   * and rejects if any was refused, naming which. Messages accepted before
+   * a failure stay accepted.
+   *
+   * Waits while the queue is full (backpressure) until there is room, the
+   * signal aborts, or the driver stops. Publishing before `start()` is
+   * allowed where the backend can hold it (memory).
+   *
+   * Rejects with `NotFoundError` for a queue that was never declared.
+   */
+  publish(queueName: string, messages: readonly Message[], options?: PublishOptions): Promise<void>;
+
+  /**
+   * Starts delivering a queue's messages to one consumer. Nothing is
+   * delivered until credit is granted with {@link Consumption.request}.
+   * Throws `NotFoundError` for an undeclared queue.
+   */
+  consume(queueName: string, options: ConsumeOptions): Consumption;
+
+  /** Current figures for a queue. Rejects with `NotFoundError` if undeclared. */
+  info(queueName: string): Promise<QueueInfo>;
+}
+
+/** A queue as declared on a driver. */
+export interface QueueDeclaration {
+  /** Registry ID of the `queue.queue` entry, for error messages. */
+  readonly id: string;
+  /** Name on the backend (`queue_name`, defaulting to the entry name). */
+  readonly name: string;
+  /**
+   * This driver's section of the entry's `driver_options`, already
+   * validated by the driver kind's `queueOptionsSchema`.
+   */
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/** Options for {@link Driver.publish}. */
+export interface PublishOptions {
+  /** Abandons a publish still waiting for room; already-accepted messages stay. */
+  readonly signal?: AbortSignal;
+}
+
+/** Options for {@link Driver.consume}. */
+export interface ConsumeOptions {
+  /** Registry ID of the consumer, for backend consumer tags and errors. */
+  readonly consumerId: string;
+  /**
+   * The most unsettled deliveries this consumer will ever hold
+   * (prefetch + concurrency). Brokers with their own flow control
+   * (AMQP `basic.qos`) use it as their window.
+   */
+  readonly maxUnsettled: number;
+}
+
+/**
+ * A message delivered to a consumer. Drivers may attach private fields
+ * (delivery tags, stream IDs); consumers only read the {@link Message} part
+ * and pass the object back to settle it.
+ */
+export type Delivery = Message;
+
+/**
+ * One consumer's subscription to a queue.
+ *
+ * Flow control is credit-based: the driver delivers at most as many
+ * messages as credit granted, and each delivery uses one credit. Settling
+ * does not return credit by itself; the consumer grants it back in
+ * batches, which keeps the hot path free of per-message round trips.
+ *
+ * Settle methods return nothing when they completed synchronously, or a
+ * promise the consumer waits for before it reports itself stopped.
+ */
+export interface Consumption {
+  /**
+   * Deliveries in batches (each non-empty). Completes when the consumption
+   * is cancelled or the driver stops; errors if the backend ends it.
+   */
+  readonly deliveries: Observable<readonly Delivery[]>;
+
+  /** Grants `credit` more deliveries. */
+  request(credit: number): void;
+
+  /** Removes the message for good. */
+  ack(delivery: Delivery): void | Promise<void>;
+
+  /**
+   * Puts the message at the tail of its queue with `headers` replacing its
+   * headers (the consumer bumps `attempts`). Same ID and body.
+   */
+  requeue(delivery: Delivery, headers: Headers): void | Promise<void>;
+
+  /**
+   * Moves the message to another queue on the same driver, with `headers`
+   * replacing its headers, and removes it from this one; atomically where
+   * the backend allows.
+   */
+  deadLetter(delivery: Delivery, targetQueueName: string, headers: Headers): void | Promise<void>;
+
+  /**
+   * Gives unprocessed messages back untouched (attempts unchanged), at the
+   * head of the queue where the backend allows, in the order given.
+   */
+  release(deliveries: readonly Delivery[]): void | Promise<void>;
+
+  /**
+   * Stops deliveries. Resolves when the backend will deliver nothing more
+   * to this consumer. Settling deliveries already handed out still works
+   * afterwards. Idempotent.
+   */
+  cancel(): Promise<void>;
+}
+
+/** Figures a driver reports for a queue. */
+export interface QueueInfo {
+  /** Messages not yet acked: `ready + in_flight` where the backend can tell. */
+  readonly message_count: number;
+  /** Messages waiting to be delivered. */
+  readonly ready: number;
+  /** Messages delivered to consumers and not yet settled. */
+  readonly in_flight: number;
+  /** Consumers currently attached. */
+  readonly consumer_count: number;
+  /** Backend-specific figures. */
+  readonly [extra: string]: unknown;
+}
+
+/**
+ * What a driver tells its machine about the backend connection.
+ * `reconnecting` is sent when a live connection is lost and the driver is
+ * trying again; `connected` when it is back.
+ */
+export type DriverStatusEvent =
+  | { readonly type: 'connected' }
+  | { readonly type: 'reconnecting'; readonly attempt: number; readonly error?: unknown }
+  | { readonly type: 'failed'; readonly error: unknown };

@@ -1,0 +1,167 @@
+import { EMPTY, type Observable } from 'rxjs';
+import type { ConsumeOptions, Driver, DriverStatusEvent, PublishOptions, QueueDeclaration, QueueInfo } from '../driver.ts';
+import type { Message } from '../../message/message.ts';
+import { NotFoundError } from '../../errors/not-found-error.ts';
+import { AbortedError, DriverUnavailableError } from '../../errors/lifecycle-errors.ts';
+import { DEFAULT_MEMORY_MAX_LENGTH } from './memory-kind.ts';
+import { MemoryConsumption } from './memory-consumption.ts';
+import { MemoryQueue, type PublishWaiter } from './memory-queue.ts';
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * Pumps run as microtasks for speed, but a consumer that keeps failing
+ * fast (or a huge backlog with instant handlers) would then never let the
+ * event loop reach timers, I/O or signals. After this many pumps without
+ * a macrotask in between, the next pump waits for `setImmediate`.
+ */
+const MAX_MICROTASK_PUMPS = 256;
+
+/**
+ * In-process driver: one bounded FIFO per queue.
+ *
+ * Messages survive a driver stop/start (they live as long as the driver
+ * object), so a restart loses nothing; they do not survive the process.
+ * Deliveries are batched: publishes and credit grants schedule one pump
+ * per microtask, which then hands each consumer as much as its credit
+ * allows in a single batch.
+ */
+export class MemoryDriver implements Driver {
+  readonly id: string;
+  readonly status$: Observable<DriverStatusEvent> = EMPTY;
+  readonly #queues = new Map<string, MemoryQueue>();
+  #stopped = false;
+  /** Pumps run since the event loop last reached a macrotask. */
+  #microtaskPumps = 0;
+  readonly #resetPumps = () => {
+    this.#microtaskPumps = 0;
+  };
+
+  constructor(id: string) {
+    this.id = id;
+  }
+
+  async start(): Promise<void> {
+    this.#stopped = false;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    const error = new DriverUnavailableError('DRIVER_STOPPED', `driver ${this.id} stopped`);
+    for (const queue of this.#queues.values()) {
+      for (const consumption of [...queue.consumers]) await consumption.cancel();
+      for (let w = queue.waiters.shift(); w; w = queue.waiters.shift()) this.#settleWaiter(w, error);
+    }
+  }
+
+  async declare(queue: QueueDeclaration): Promise<void> {
+    const maxLength = (queue.options['max_length'] as number | undefined) ?? DEFAULT_MEMORY_MAX_LENGTH;
+    const existing = this.#queues.get(queue.name);
+    if (existing) existing.maxLength = maxLength;
+    else this.#queues.set(queue.name, new MemoryQueue(queue.name, maxLength));
+  }
+
+  publish(queueName: string, messages: readonly Message[], options?: PublishOptions): Promise<void> {
+    if (this.#stopped) return Promise.reject(new DriverUnavailableError('DRIVER_STOPPED', `driver ${this.id} stopped`));
+    const queue = this.#queues.get(queueName);
+    if (!queue) return Promise.reject(new NotFoundError('queue', queueName, `driver ${this.id}`));
+    // Fast path: room for all and nobody queued ahead (FIFO between publishers).
+    if (queue.waiters.length === 0 && queue.room >= messages.length) {
+      for (let i = 0; i < messages.length; i++) queue.ready.push(messages[i]!);
+      this.schedulePump(queue);
+      return RESOLVED;
+    }
+    return this.#waitForRoom(queue, messages, options?.signal);
+  }
+
+  consume(queueName: string, _options: ConsumeOptions): MemoryConsumption {
+    const queue = this.queueOrThrow(queueName);
+    const consumption = new MemoryConsumption(this, queue);
+    queue.consumers.push(consumption);
+    return consumption;
+  }
+
+  async info(queueName: string): Promise<QueueInfo> {
+    const q = this.queueOrThrow(queueName);
+    return { message_count: q.ready.length + q.inFlight, ready: q.ready.length, in_flight: q.inFlight, consumer_count: q.consumers.length };
+  }
+
+  /** @internal Looks up a declared queue or throws {@link NotFoundError}. */
+  queueOrThrow(name: string): MemoryQueue {
+    const queue = this.#queues.get(name);
+    if (!queue) throw new NotFoundError('queue', name, `driver ${this.id}`);
+    return queue;
+  }
+
+  /** @internal Runs the queue's pump once in the next microtask, however often it is asked. */
+  schedulePump(queue: MemoryQueue): void {
+    if (queue.pumpScheduled) return;
+    queue.pumpScheduled = true;
+    if (this.#microtaskPumps === 0) setImmediate(this.#resetPumps);
+    if (++this.#microtaskPumps <= MAX_MICROTASK_PUMPS) RESOLVED.then(() => this.#pump(queue));
+    else setImmediate(() => this.#pump(queue));
+  }
+
+  #pump(queue: MemoryQueue): void {
+    queue.pumpScheduled = false;
+    if (this.#stopped) return;
+    const consumers = queue.consumers;
+    let idle = 0;
+    // Round-robin over consumers with credit, a batch each, until the queue
+    // is empty or a full lap finds nobody with credit.
+    while (queue.ready.length > 0 && consumers.length > 0 && idle < consumers.length) {
+      const c = consumers[queue.cursor++ % consumers.length]!;
+      if (c.credit <= 0) {
+        idle++;
+        continue;
+      }
+      idle = 0;
+      const batch = queue.ready.take(c.credit);
+      queue.inFlight += batch.length;
+      c.deliver(batch);
+    }
+    if (queue.waiters.length > 0) this.#admitWaiters(queue);
+  }
+
+  #waitForRoom(queue: MemoryQueue, messages: readonly Message[], signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) return Promise.reject(new AbortedError(`publish to ${queue.name} aborted`, { cause: signal.reason }));
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = signal
+        ? () => {
+            this.#removeWaiter(queue, waiter);
+            reject(new AbortedError(`publish to ${queue.name} aborted after ${waiter.next} of ${messages.length} messages were accepted`, { cause: signal.reason }));
+          }
+        : undefined;
+      const waiter: PublishWaiter = { messages, next: 0, resolve, reject, signal, onAbort };
+      signal?.addEventListener('abort', onAbort!, { once: true });
+      queue.waiters.push(waiter);
+      this.#admitWaiters(queue);
+    });
+  }
+
+  /** Moves waiting publishers' messages in, oldest publisher first, as room allows. */
+  #admitWaiters(queue: MemoryQueue): void {
+    let admitted = false;
+    for (let w = queue.waiters.peek(); w && queue.room > 0; w = queue.waiters.peek()) {
+      const n = Math.min(queue.room, w.messages.length - w.next);
+      for (let i = 0; i < n; i++) queue.ready.push(w.messages[w.next++]!);
+      admitted ||= n > 0;
+      if (w.next < w.messages.length) break;
+      queue.waiters.shift();
+      this.#settleWaiter(w);
+    }
+    if (admitted) this.schedulePump(queue);
+  }
+
+  #settleWaiter(w: PublishWaiter, error?: unknown): void {
+    if (w.onAbort) w.signal!.removeEventListener('abort', w.onAbort);
+    if (error === undefined) w.resolve();
+    else w.reject(error);
+  }
+
+  #removeWaiter(queue: MemoryQueue, waiter: PublishWaiter): void {
+    const rest = queue.waiters.drain().filter((w) => w !== waiter);
+    for (const w of rest) queue.waiters.push(w);
+  }
+}

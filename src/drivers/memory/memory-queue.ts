@@ -1,0 +1,42 @@
+import type { Message } from '../../message/message.ts';
+import { Deque } from '../../util/deque.ts';
+import type { MemoryConsumption } from './memory-consumption.ts';
+
+/** A publisher waiting for room in a full queue. */
+export interface PublishWaiter {
+  readonly messages: readonly Message[];
+  /** Index of the next message of `messages` not yet accepted. */
+  next: number;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+  readonly signal: AbortSignal | undefined;
+  readonly onAbort: (() => void) | undefined;
+}
+
+/**
+ * One in-memory FIFO with its consumers and waiting publishers. The state
+ * is plain data; {@link MemoryDriver} moves messages through it.
+ */
+export class MemoryQueue {
+  readonly name: string;
+  /** Bound on ready messages for publishers. Requeues and releases ignore it: they must never drop. */
+  maxLength: number;
+  readonly ready = new Deque<Message>(64);
+  /** Delivered to a consumer, not yet settled. */
+  inFlight = 0;
+  readonly consumers: MemoryConsumption[] = [];
+  /** Round-robin cursor over `consumers`. */
+  cursor = 0;
+  readonly waiters = new Deque<PublishWaiter>();
+  pumpScheduled = false;
+
+  constructor(name: string, maxLength: number) {
+    this.name = name;
+    this.maxLength = maxLength;
+  }
+
+  /** Free places for publishers. */
+  get room(): number {
+    return this.maxLength - this.ready.length;
+  }
+}

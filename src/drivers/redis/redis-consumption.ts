@@ -1,0 +1,288 @@
+import { randomUUID } from 'node:crypto';
+import { Subject, type Observable } from 'rxjs';
+import type { Consumption, Delivery } from '../driver.ts';
+import type { Headers } from '../../message/message.ts';
+import { NotFoundError } from '../../errors/not-found-error.ts';
+import { encodeMessage } from './redis-codec.ts';
+import { RedisDelivery } from './redis-delivery.ts';
+import type { QueueKeys } from './redis-keys.ts';
+import type { RedisDriver } from './redis-driver.ts';
+import { AckBatcher } from './redis-ack-batcher.ts';
+
+/** Where a consumption is in its life. `starting`: checking the queue exists and registering. */
+type ConsumptionPhase = 'starting' | 'active' | 'cancelled';
+
+/** Safety net for a lost wake-up notification: an idle consumer with credit re-checks this often. */
+const IDLE_RECHECK_MS = 2000;
+
+/**
+ * One consumer's subscription to a Redis queue.
+ *
+ * Fetching: one `aqFetch` script call moves up to the free credit from the
+ * ready list into this consumer's processing hash and returns the
+ * messages; only one fetch is in flight at a time. A fetch that comes back
+ * short means the list was empty, so the consumer sleeps until the queue's
+ * notify channel says it became non-empty (published by every push onto an
+ * empty list) - no polling on the hot path.
+ *
+ * Liveness: a heartbeat every third of `visibility_timeout` keeps this
+ * consumer's claim on what it holds; the same script call reaps consumers
+ * that went silent. If a fetch reply is lost with the connection, the
+ * messages it moved are unknown here: after the reconnect, anything in the
+ * processing hash that was never handed out is released to the head.
+ */
+export class RedisConsumption implements Consumption {
+  readonly deliveries: Observable<readonly Delivery[]>;
+  /** Unique member name in the holders/consumers sets and suffix of the processing hash. */
+  readonly key: string;
+  readonly #driver: RedisDriver;
+  readonly #queue: string;
+  readonly #keys: QueueKeys;
+  readonly #proc: string;
+  readonly #subject = new Subject<readonly Delivery[]>();
+  readonly #acks: AckBatcher;
+  /** Tokens handed out and not settled: what the processing hash should hold. */
+  readonly #held = new Set<number>();
+  #phase: ConsumptionPhase = 'starting';
+  #credit = 0;
+  #fetching: Promise<void> | undefined;
+  /** Whether the ready list may hold messages (false after a short fetch, until notified). */
+  #maybeReady = true;
+  /** A fetch failed without a reply: reconcile the processing hash before the next one. */
+  #uncertain = false;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #idleRecheck: ReturnType<typeof setTimeout> | undefined;
+  #unlisten: (() => void) | undefined;
+  /** A notification arrived while a fetch was in flight: its short answer may be stale. */
+  #dirty = false;
+  /** Set once the consumption has left the queue's holders set for good. */
+  #leaving: Promise<void> | undefined;
+
+  constructor(driver: RedisDriver, queue: string, consumerId: string, keys: QueueKeys) {
+    this.#driver = driver;
+    this.#queue = queue;
+    this.#keys = keys;
+    this.key = `${consumerId}:${randomUUID()}`;
+    this.#proc = keys.procPrefix + this.key;
+    this.#acks = new AckBatcher(driver, this.#proc);
+    this.deliveries = this.#subject.asObservable();
+    void this.#start();
+  }
+
+  /** Messages handed out and not yet settled. */
+  get holding(): number {
+    return this.#held.size;
+  }
+
+  request(credit: number): void {
+    if (this.#phase === 'cancelled' || credit <= 0) return;
+    this.#credit += credit;
+    this.#pump();
+  }
+
+  ack(delivery: Delivery): Promise<void> {
+    const token = (delivery as RedisDelivery).token;
+    this.#held.delete(token);
+    const done = this.#acks.add(token);
+    this.#maybeLeave();
+    return done;
+  }
+
+  async requeue(delivery: Delivery, headers: Headers): Promise<void> {
+    const d = delivery as RedisDelivery;
+    const payload = d.expiry + encodeMessage(d.id, headers, d.body);
+    const k = this.#keys;
+    await this.#driver.settle((c) => c.aqRequeue(this.#proc, k.ready, d.token, payload, k.notify));
+    this.#settled(d.token);
+  }
+
+  async deadLetter(delivery: Delivery, targetQueueName: string, headers: Headers): Promise<void> {
+    const d = delivery as RedisDelivery;
+    const t = this.#driver.keysOf(targetQueueName);
+    const payload = encodeMessage(d.id, headers, d.body);
+    const r = await this.#driver.settle((c) => c.aqDeadLetter(this.#proc, t.meta, t.ready, d.token, payload, t.notify));
+    // The message stays held (and will be redelivered) rather than vanish.
+    if (r === -1) throw new NotFoundError('queue', targetQueueName, `dead-letter target on driver ${this.#driver.id}`);
+    this.#settled(d.token);
+  }
+
+  async release(deliveries: readonly Delivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    const tokens = deliveries.map((d) => (d as RedisDelivery).token);
+    await this.#releaseTokens(tokens);
+    for (const t of tokens) this.#held.delete(t);
+    this.#maybeLeave();
+  }
+
+  async cancel(): Promise<void> {
+    if (this.#phase === 'cancelled') return;
+    this.#phase = 'cancelled';
+    this.#credit = 0;
+    // Heartbeats go on while handed-out messages are settled (see #maybeLeave).
+    clearTimeout(this.#idleRecheck);
+    this.#subject.complete();
+    // A fetch still in flight releases what it brings back (see #fetch).
+    await this.#fetching;
+    await this.#driver.settle((c) => c.zrem(this.#keys.consumers, this.key)).catch(() => {});
+    this.#maybeLeave();
+    await this.#leaving;
+  }
+
+  /** @internal Called by the driver after every (re)connect. */
+  resume(): void {
+    if (this.#phase !== 'active') return;
+    this.#maybeReady = true;
+    void this.#beat();
+    this.#pump();
+  }
+
+  /**
+   * @internal Called by the driver when it stops: whatever is still held
+   * goes back to the head of the queue, so nothing waits for a reaper.
+   */
+  async close(): Promise<void> {
+    await this.cancel();
+    this.#held.clear();
+    this.#maybeLeave();
+    await this.#leaving;
+  }
+
+  async #start(): Promise<void> {
+    try {
+      const vt = await this.#driver.visibilityTimeoutOf(this.#queue);
+      if (this.#phase === 'cancelled') return;
+      this.#unlisten = this.#driver.connection.listen(this.#keys.notify, () => this.#onNotify());
+      this.#phase = 'active';
+      await this.#beat();
+      this.#heartbeat = setInterval(() => void this.#beat(), Math.max(100, Math.floor(vt / 3)));
+      this.#heartbeat.unref?.();
+      this.#pump();
+    } catch (e) {
+      if (this.#phase === 'cancelled') return;
+      this.#phase = 'cancelled';
+      this.#stopTimers();
+      this.#subject.error(e);
+    }
+  }
+
+  /** Heartbeat + reap, one script call. Failures are fine: the next beat or a reconnect retries. */
+  async #beat(): Promise<void> {
+    if (!this.#driver.connection.connected) return;
+    const k = this.#keys;
+    try {
+      const attached = this.#phase === 'active' ? 1 : 0;
+      await this.#driver.connection.cmd.aqHeartbeat(k.holders, k.consumers, k.ready, k.meta, k.notify, k.procPrefix, this.key, attached, this.#driver.defaultVisibilityTimeout);
+    } catch {
+      // Connection trouble is the machine's business.
+    }
+  }
+
+  #onNotify(): void {
+    if (this.#fetching) this.#dirty = true;
+    this.#maybeReady = true;
+    this.#pump();
+  }
+
+  #pump(): void {
+    if (this.#phase !== 'active' || this.#fetching || this.#credit <= 0 || !this.#maybeReady) return;
+    if (!this.#driver.connection.connected) return; // resume() restarts us
+    this.#fetching = this.#fetch().finally(() => {
+      this.#fetching = undefined;
+      this.#pump();
+    });
+  }
+
+  async #fetch(): Promise<void> {
+    if (this.#uncertain) await this.#reconcile();
+    this.#dirty = false;
+    const want = this.#credit;
+    const k = this.#keys;
+    let reply: [number, string[]?];
+    try {
+      reply = await this.#driver.connection.cmd.aqFetch(k.ready, this.#proc, k.meta, want, k.room);
+    } catch (e) {
+      if (this.#driver.isFatal(e)) {
+        this.#phase = 'cancelled';
+        this.#stopTimers();
+        this.#subject.error(e);
+      } else {
+        // Unknown whether the script ran: reconcile once reconnected.
+        this.#uncertain = true;
+        this.#armIdleRecheck();
+      }
+      return;
+    }
+    const [first, raws] = reply;
+    const n = raws?.length ?? 0;
+    if (n < want) {
+      this.#maybeReady = this.#dirty;
+      if (!this.#dirty) this.#armIdleRecheck();
+    }
+    if (n === 0) return;
+    if (this.#phase !== 'active') {
+      // Cancelled while the fetch was out: never handed to anyone, back to the head.
+      await this.#releaseTokens(Array.from({ length: n }, (_, i) => first + i)).catch(() => {});
+      return;
+    }
+    const batch = new Array<RedisDelivery>(n);
+    for (let i = 0; i < n; i++) {
+      const d = new RedisDelivery(raws![i]!, first + i);
+      this.#held.add(d.token);
+      batch[i] = d;
+    }
+    this.#credit -= n;
+    this.#subject.next(batch);
+  }
+
+  /** Releases tokens in the processing hash that were never handed out (a fetch whose reply was lost). */
+  async #reconcile(): Promise<void> {
+    const present = await this.#driver.connection.cmd.hkeys(this.#proc);
+    const strays = present.map(Number).filter((t) => !this.#held.has(t)).sort((a, b) => a - b);
+    if (strays.length > 0) await this.#releaseTokens(strays);
+    this.#uncertain = false;
+  }
+
+  #releaseTokens(tokens: readonly number[]): Promise<number> {
+    const k = this.#keys;
+    return this.#driver.settle((c) => c.aqRelease(this.#proc, k.ready, k.notify, ...tokens));
+  }
+
+  #armIdleRecheck(): void {
+    if (this.#idleRecheck || this.#phase !== 'active') return;
+    this.#idleRecheck = setTimeout(() => {
+      this.#idleRecheck = undefined;
+      this.#maybeReady = true;
+      this.#pump();
+    }, IDLE_RECHECK_MS);
+    this.#idleRecheck.unref?.();
+  }
+
+  #settled(token: number): void {
+    this.#held.delete(token);
+    this.#maybeLeave();
+  }
+
+  /** Once cancelled and holding nothing, leaves the holders set (returning any stray to the queue). */
+  #maybeLeave(): void {
+    if (this.#phase !== 'cancelled' || this.#held.size > 0 || this.#fetching || this.#leaving) return;
+    // Heartbeats continued after cancel so that messages still being
+    // handled kept their claim; nothing is held any more.
+    clearInterval(this.#heartbeat);
+    this.#unlisten?.();
+    const k = this.#keys;
+    this.#leaving = this.#acks
+      .flush()
+      .catch(() => {})
+      .then(() => this.#driver.settle((c) => c.aqLeave(k.holders, k.consumers, this.#proc, k.ready, k.notify, this.key)))
+      .then(
+        () => this.#driver.forget(this),
+        () => this.#driver.forget(this),
+      );
+  }
+
+  #stopTimers(): void {
+    clearInterval(this.#heartbeat);
+    clearTimeout(this.#idleRecheck);
+    this.#idleRecheck = undefined;
+  }
+}

@@ -1,0 +1,176 @@
+import type { Observable } from 'rxjs';
+import { ReplyError } from 'ioredis';
+import type { ConsumeOptions, Driver, DriverStatusEvent, PublishOptions, QueueDeclaration, QueueInfo } from '../driver.ts';
+import type { Message } from '../../message/message.ts';
+import { NotFoundError } from '../../errors/not-found-error.ts';
+import { DriverUnavailableError } from '../../errors/lifecycle-errors.ts';
+import { silentLogger, type Logger } from '../../runtime/logger.ts';
+import { DEFAULT_VISIBILITY_TIMEOUT_MS, redisQueueOptionsSchema, type RedisDriverOptions } from './redis-kind.ts';
+import { queueKeys, type QueueKeys } from './redis-keys.ts';
+import { RedisConnection } from './redis-connection.ts';
+import { RedisConsumption } from './redis-consumption.ts';
+import { publishToRedis } from './redis-publish.ts';
+import type { ScriptedRedis } from './redis-scripts.ts';
+
+/** Pause before retrying a settle that failed on a connection that has not yet reported its loss. */
+const SETTLE_RETRY_MS = 50;
+
+/**
+ * Driver for queues kept in Redis, shared by any number of processes.
+ *
+ * Per queue: a `ready` LIST of encoded messages, a `meta` HASH (the
+ * declaration), and per consumer a processing HASH of what it holds, kept
+ * alive by heartbeats. Every move is one Lua script, so a message is in
+ * exactly one of those places at any time and leaves Redis only on ack.
+ * See `docs/redis-driver.md` for the design and its guarantees.
+ *
+ * @example
+ * ```ts
+ * const driver = new RedisDriver('app:redis', redisDriverOptionsSchema.parse({ url: 'redis://127.0.0.1:6379' }))
+ * await driver.start()
+ * await driver.declare({ id: 'app:tasks', name: 'tasks', options: {} })
+ * await driver.publish('tasks', [{ id: '1', body: { a: 1 }, headers: {} }])
+ * ```
+ */
+export class RedisDriver implements Driver {
+  readonly id: string;
+  readonly status$: Observable<DriverStatusEvent>;
+  /** @internal */
+  readonly connection: RedisConnection;
+  /** @internal Visibility timeout used when a queue's metadata lacks one. */
+  readonly defaultVisibilityTimeout = DEFAULT_VISIBILITY_TIMEOUT_MS;
+  readonly #options: RedisDriverOptions;
+  readonly #logger: Logger;
+  readonly #declared = new Map<string, Readonly<Record<string, unknown>>>();
+  readonly #consumptions = new Set<RedisConsumption>();
+
+  constructor(id: string, options: RedisDriverOptions, env: { logger?: Logger } = {}) {
+    this.id = id;
+    this.#options = options;
+    this.#logger = env.logger ?? silentLogger;
+    this.connection = new RedisConnection(id, options, this.#logger);
+    this.status$ = this.connection.supervisor.status$;
+    // Every entry into `connected` (first connect or reconnect) restarts consumers.
+    this.status$.subscribe((e) => {
+      if (e.type === 'connected') for (const c of this.#consumptions) c.resume();
+    });
+  }
+
+  /** Where the driver connects, password masked. */
+  get target(): string {
+    return this.connection.target;
+  }
+
+  async start(): Promise<void> {
+    const state = this.connection.supervisor.state;
+    if (state === 'connected' || state === 'connecting' || state === 'reconnecting') return;
+    await this.connection.supervisor.open();
+  }
+
+  async stop(): Promise<void> {
+    const state = this.connection.supervisor.state;
+    if (state === 'closed' || state === 'idle') return;
+    // Hand back whatever consumers still hold while the connection is up.
+    await Promise.all([...this.#consumptions].map((c) => c.close().catch(() => {})));
+    await this.connection.supervisor.close();
+  }
+
+  async declare(queue: QueueDeclaration): Promise<void> {
+    const o = redisQueueOptionsSchema.parse(queue.options);
+    const k = this.keysOf(queue.name);
+    await this.#whenUsable().then(() =>
+      this.connection.cmd.hset(k.meta, {
+        max_length: o.max_length ?? 0,
+        on_full: o.on_full,
+        visibility_timeout: o.visibility_timeout,
+        message_ttl: o.message_ttl ?? 0,
+      }),
+    );
+    this.#declared.set(queue.name, queue.options);
+  }
+
+  publish(queueName: string, messages: readonly Message[], options?: PublishOptions): Promise<void> {
+    return publishToRedis(this, queueName, messages, options?.signal);
+  }
+
+  consume(queueName: string, options: ConsumeOptions): RedisConsumption {
+    const c = new RedisConsumption(this, queueName, options.consumerId, this.keysOf(queueName));
+    this.#consumptions.add(c);
+    return c;
+  }
+
+  async info(queueName: string): Promise<QueueInfo> {
+    await this.#whenUsable();
+    const k = this.keysOf(queueName);
+    const r = await this.connection.cmd.aqInfo(k.meta, k.ready, k.holders, k.consumers, k.procPrefix, this.defaultVisibilityTimeout);
+    if (r[0] === -1) throw new NotFoundError('queue', queueName, `driver ${this.id}`);
+    const [ready, inFlight, consumers, expired] = r as [number, number, number, number];
+    return { message_count: ready + inFlight, ready, in_flight: inFlight, consumer_count: consumers, expired };
+  }
+
+  /** @internal Keys of a queue under this driver's prefix. */
+  keysOf(queueName: string): QueueKeys {
+    return queueKeys(this.#options.key_prefix, queueName);
+  }
+
+  /** @internal Visibility timeout of a declared queue; NotFoundError otherwise. */
+  async visibilityTimeoutOf(queueName: string): Promise<number> {
+    const local = this.#declared.get(queueName);
+    if (local) return redisQueueOptionsSchema.parse(local).visibility_timeout;
+    await this.#whenUsable();
+    const vt = await this.connection.cmd.hget(this.keysOf(queueName).meta, 'visibility_timeout');
+    if (vt === null) throw new NotFoundError('queue', queueName, `driver ${this.id}`);
+    return Number(vt) || this.defaultVisibilityTimeout;
+  }
+
+  /**
+   * @internal Runs an idempotent settle, retrying it after reconnects until
+   * it gets a reply; fails with DRIVER_STOPPED once the driver stops.
+   */
+  async settle<T>(op: (client: ScriptedRedis) => Promise<T>): Promise<T> {
+    for (;;) {
+      await this.#whenUsable(Infinity);
+      try {
+        return await op(this.connection.cmd);
+      } catch (e) {
+        if (this.isFatal(e)) throw e;
+        await new Promise((r) => setTimeout(r, SETTLE_RETRY_MS));
+      }
+    }
+  }
+
+  /** @internal Whether an error is Redis refusing a command (not a connection problem). */
+  isFatal(e: unknown): boolean {
+    return e instanceof ReplyError || e instanceof NotFoundError || (e instanceof DriverUnavailableError && e.code === 'DRIVER_STOPPED');
+  }
+
+  /** @internal A consumption that has left its queue for good. */
+  forget(c: RedisConsumption): void {
+    this.#consumptions.delete(c);
+  }
+
+  /**
+   * @internal Resolves once the connection machine is `connected`, waiting
+   * through `connecting`/`reconnecting` for up to `timeoutMs`
+   * (`publish_timeout` by default). Rejects at once when stopped or failed.
+   */
+  async whenUsable(timeoutMs?: number): Promise<void> {
+    return this.#whenUsable(timeoutMs);
+  }
+
+  async #whenUsable(timeoutMs = this.#options.publish_timeout): Promise<void> {
+    const sup = this.connection.supervisor;
+    const deadline = Date.now() + timeoutMs;
+    // Only reached while not connected: a short poll of the machine's state
+    // notices connect, stop and failure alike without a waiter per call.
+    for (let pause = 10; ; pause = Math.min(pause * 2, 200)) {
+      const state = sup.state;
+      if (state === 'connected') return;
+      if (state === 'closed' || state === 'closing') throw new DriverUnavailableError('DRIVER_STOPPED', `driver ${this.id} stopped`);
+      if (state === 'idle') throw new DriverUnavailableError('DRIVER_UNAVAILABLE', `driver ${this.id} not started`);
+      if (state === 'failed') throw new DriverUnavailableError('DRIVER_UNAVAILABLE', `driver ${this.id} cannot reach redis ${this.target}`, { cause: sup.lastError });
+      if (Date.now() >= deadline) throw new DriverUnavailableError('DRIVER_UNAVAILABLE', `redis ${this.target} unavailable for ${timeoutMs}ms`, { cause: sup.lastError });
+      await new Promise((r) => setTimeout(r, Math.min(pause, Math.max(1, deadline - Date.now()))));
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import type { HandlerContext } from '../handler.ts';
+
+/**
+ * What a Lua state knows about the handler call it is running. One per
+ * call; the state holds at most one at a time, which is what lets the
+ * bridge and the debug hook find "the current call" without arguments.
+ * @internal
+ */
+export interface LuaCall {
+  /** Distinguishes this call's message objects from those of earlier calls. */
+  readonly token: number;
+  /** Absent while the state loads its files (no message then). */
+  readonly ctx?: HandlerContext;
+  readonly signal?: AbortSignal;
+  /** Epoch ms after which the call is stopped (`Infinity` for none). */
+  readonly deadline: number;
+  /** When the script last got the CPU, for time slicing. */
+  sliceStart: number;
+  /** Set once the call must stop; the hook and the run loop honour it. */
+  stopped?: 'timeout' | 'signal';
+}
+
+let lastToken = 0;
+
+/** Starts a call record. @internal */
+export function newLuaCall(ctx: HandlerContext | undefined, limitMs: number): LuaCall {
+  const now = Date.now();
+  return {
+    token: ++lastToken,
+    ...(ctx ? { ctx, signal: ctx.signal } : {}),
+    deadline: limitMs > 0 ? now + limitMs : Infinity,
+    sliceStart: now,
+  };
+}
+
+/** Marks the call stopped if its signal aborted or its deadline passed. @internal */
+export function checkStopped(call: LuaCall, now = Date.now()): boolean {
+  if (call.stopped === undefined) {
+    if (call.signal?.aborted) call.stopped = 'signal';
+    else if (now >= call.deadline) call.stopped = 'timeout';
+  }
+  return call.stopped !== undefined;
+}

@@ -1,0 +1,75 @@
+import { readFile } from 'node:fs/promises';
+import type { FunctionEntry } from '../../config/entry-types.ts';
+import { childLogger } from '../../runtime/logger.ts';
+import type { KindEnv, LoadedFunction } from '../../kinds/kind-descriptors.ts';
+import type { Handler } from '../handler.ts';
+import { LuaHandlerError, LuaStoppedError } from './lua-errors.ts';
+import { DEFAULT_LUA_TIMEOUT_MS, luaFunctionOptionsSchema } from './lua-options.ts';
+import { LuaStatePool } from './lua-pool.ts';
+import { readLuaSource } from './lua-source.ts';
+import { luaErrorText } from './lua-values.ts';
+
+let bootstrap: Promise<string> | undefined;
+
+/** A loaded Lua function plus its pool, for tests and figures. */
+export interface LoadedLuaFunction extends LoadedFunction {
+  readonly pool: LuaStatePool;
+}
+
+/**
+ * Loads a `function.lua` entry: reads its files, builds the first Lua state
+ * (so a syntax error or a bad `require` is a `ConfigError` now) and returns
+ * the handler.
+ *
+ * The handler acks on a normal return, and throws {@link LuaHandlerError}
+ * (so the consumer nacks) on `return nil, err` or a raised error, the
+ * latter also logged with the message ID. A call past its limit throws
+ * {@link LuaStoppedError}.
+ *
+ * @example
+ * ```ts
+ * const fn = await loadLuaFunction(entry, { logger })
+ * await fn.handler({ id: 1 }, ctx)
+ * await fn.close?.()
+ * ```
+ */
+export async function loadLuaFunction(entry: FunctionEntry, env: KindEnv): Promise<LoadedLuaFunction> {
+  // The config loader validated the options already; parsing again applies defaults for direct callers.
+  const options = luaFunctionOptionsSchema.parse(entry.options);
+  const preludeUrls = options.prelude === undefined ? [] : [options.prelude].flat();
+  const [main, prelude, boot] = await Promise.all([
+    readLuaSource(entry, options.source, 'source'),
+    Promise.all(preludeUrls.map((url, i) => readLuaSource(entry, url, Array.isArray(options.prelude) ? `prelude[${i}]` : 'prelude'))),
+    (bootstrap ??= readFile(new URL('./bootstrap.lua', import.meta.url), 'utf8')),
+  ]);
+  const limitMs = options.timeout ?? DEFAULT_LUA_TIMEOUT_MS;
+  const pool = await LuaStatePool.create({
+    entry,
+    bootstrap: boot,
+    prelude,
+    main,
+    modules: options.modules,
+    ...(options.method === undefined ? {} : { method: options.method }),
+    limitMs,
+    loadLogger: childLogger(env.logger, { function: entry.id }),
+  });
+
+  const handler: Handler = async (body, ctx) => {
+    const outcome = await pool.run(body, ctx);
+    switch (outcome.kind) {
+      case 'ack':
+        return outcome.value;
+      case 'nack':
+        throw new LuaHandlerError(luaErrorText(outcome.error), outcome.error, false);
+      case 'raised': {
+        const message = luaErrorText(outcome.error);
+        ctx.logger.error('lua handler raised an error', { function: entry.id, message_id: ctx.message.id, error: message });
+        throw new LuaHandlerError(message, outcome.error, true);
+      }
+      case 'stopped':
+        throw new LuaStoppedError(entry.id, outcome.reason, limitMs);
+    }
+  };
+
+  return { handler, pool, close: async () => pool.close() };
+}

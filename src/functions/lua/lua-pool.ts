@@ -1,0 +1,72 @@
+import type { HandlerContext } from '../handler.ts';
+import { LuaState, type LuaOutcome, type LuaStateSpec } from './lua-state.ts';
+
+/**
+ * The Lua states of one function. A call takes an idle state or, when all
+ * are busy, creates one, so the pool grows to the most calls ever running
+ * at once (the consumers' `concurrency` bounds that) and never puts two
+ * calls in one state. Each state loads the files once, so globals a script
+ * sets live per state, as in Wippy's pools.
+ * @internal
+ */
+export class LuaStatePool {
+  readonly #spec: LuaStateSpec;
+  readonly #idle: LuaState[] = [];
+  readonly #all = new Set<LuaState>();
+  #closed = false;
+
+  private constructor(spec: LuaStateSpec) {
+    this.#spec = spec;
+  }
+
+  /** Creates the pool with one state loaded, so load errors surface now. */
+  static async create(spec: LuaStateSpec): Promise<LuaStatePool> {
+    const pool = new LuaStatePool(spec);
+    const first = await LuaState.create(spec);
+    pool.#all.add(first);
+    pool.#idle.push(first);
+    return pool;
+  }
+
+  /** States in existence (busy and idle). */
+  get size(): number {
+    return this.#all.size;
+  }
+
+  /** States waiting for a call. */
+  get idle(): number {
+    return this.#idle.length;
+  }
+
+  /** Runs one call on a state of its own. */
+  async run(body: unknown, ctx: HandlerContext): Promise<LuaOutcome> {
+    if (this.#closed) throw new Error(`lua function ${this.#spec.entry.id} is closed`);
+    const state = this.#idle.pop() ?? (await this.#grow());
+    try {
+      return await state.call(body, ctx);
+    } finally {
+      if (state.retired || this.#closed) {
+        this.#all.delete(state);
+        state.close();
+      } else {
+        this.#idle.push(state);
+      }
+    }
+  }
+
+  /** Closes idle states now and busy ones when their calls end. */
+  close(): void {
+    this.#closed = true;
+    for (const state of this.#idle) {
+      this.#all.delete(state);
+      state.close();
+    }
+    this.#idle.length = 0;
+  }
+
+  async #grow(): Promise<LuaState> {
+    const state = await LuaState.create(this.#spec);
+    this.#all.add(state);
+    return state;
+  }
+}

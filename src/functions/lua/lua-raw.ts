@@ -1,0 +1,294 @@
+import type { LuaWasm } from 'wasmoon';
+
+/** Returned by {@link LuaRaw.read} for a value the fast path does not convert. @internal */
+export const SLOW = Symbol('lua-raw-slow');
+
+// Lua 5.4 type tags (lua.h).
+const T_NONE = -1;
+const T_NIL = 0;
+const T_BOOLEAN = 1;
+const T_NUMBER = 3;
+const T_STRING = 4;
+const T_TABLE = 5;
+/** Deeper data goes through wasmoon, which handles it (or fails) as before. */
+const MAX_DEPTH = 64;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/** The emscripten module's exports we use; wasmoon's typings do not list them. */
+interface RawModule {
+  HEAPU8: Uint8Array;
+  HEAP32: Int32Array;
+  HEAPU32: Uint32Array;
+  _malloc(size: number): number;
+  _free(ptr: number): void;
+  [name: `_lua_${string}`]: (...args: any[]) => any;
+}
+
+/**
+ * Plain data across the JS/Lua boundary through the raw exports of the
+ * Lua WebAssembly module, for the per-message hot path.
+ *
+ * Why: wasmoon's `pushValue`/`getValue` go through `cwrap` (string
+ * marshalling on the wasm stack per call), look up type extensions and
+ * metatable names for every value, and `thread.resume` mallocs per call.
+ * For a small body that was most of a Lua handler's cost. Here a string
+ * is written once into a reusable buffer and each value costs one or two
+ * direct export calls.
+ *
+ * The conversions match wasmoon's (with the runtime's `toLuaValue`):
+ * `null`/`undefined` become nil (absent fields, holes in sequences),
+ * integral numbers Lua integers, arrays sequences, plain objects tables
+ * keyed by strings; Lua sequences `1..n` become arrays, other tables
+ * objects keyed by the key's text. Anything else (class instances, a
+ * shared or cyclic reference, a function, a table with a metatable, a key
+ * that is not a string or integer, very deep data) is left to wasmoon: the
+ * push returns `false`, the read returns {@link SLOW}, and the caller uses
+ * wasmoon's conversion for the whole value. One difference: strings keep
+ * embedded NUL bytes both ways (wasmoon cut them at the first NUL).
+ * @internal
+ */
+export class LuaRaw {
+  readonly #m: RawModule;
+  /** Scratch bytes for strings going into Lua. */
+  #buf: number;
+  #cap = 256;
+  /** Four bytes for a `size_t`/`int` out-parameter (string length, result count). */
+  readonly #out: number;
+  readonly #pushed = new Set<object>();
+
+  constructor(lua: LuaWasm) {
+    this.#m = lua.module as unknown as RawModule;
+    this.#buf = this.#m._malloc(this.#cap);
+    this.#out = this.#m._malloc(8);
+  }
+
+  /** Frees the scratch memory. Call once, when the state closes. */
+  free(): void {
+    this.#m._free(this.#buf);
+    this.#m._free(this.#out);
+  }
+
+  /** `lua_resume` without wasmoon's per-call allocation: the status, with {@link resultCount} set. */
+  resume(L: number, nargs: number): number {
+    const m = this.#m;
+    m.HEAP32[this.#out >> 2] = 0;
+    const status: number = m._lua_resume(L, 0, nargs, this.#out);
+    this.resultCount = m.HEAP32[this.#out >> 2]!;
+    return status;
+  }
+
+  /** Values the last {@link resume} left on the stack. */
+  resultCount = 0;
+
+  /** Pushes a string, NUL bytes included. */
+  pushString(L: number, s: string): void {
+    this.#m._lua_pushlstring(L, this.#buf, this.#write(s));
+  }
+
+  /** Pushes plain data; `false` (and nothing pushed) when wasmoon must convert it. */
+  push(L: number, value: unknown): boolean {
+    const top: number = this.#m._lua_gettop(L);
+    this.#pushed.clear();
+    if (this.#push(L, value, 0)) return true;
+    this.#m._lua_settop(L, top);
+    return false;
+  }
+
+  /** The value at `index` as JS, or {@link SLOW}. Leaves the stack as it was. */
+  read(L: number, index: number): unknown {
+    const m = this.#m;
+    const abs = index < 0 ? m._lua_gettop(L) + index + 1 : index;
+    const type: number = m._lua_type(L, abs);
+    if (type !== T_TABLE) return type === T_NONE ? undefined : this.#scalar(L, abs, type);
+    return this.#table(L, abs, 0, new Map());
+  }
+
+  /** The string at `index` (which must hold a string: numbers would be converted in place). */
+  readString(L: number, index: number): string {
+    const m = this.#m;
+    const ptr: number = m._lua_tolstring(L, index, this.#out);
+    const len = m.HEAPU32[this.#out >> 2]!;
+    const heap = m.HEAPU8;
+    if (len <= 64) {
+      let s = '';
+      for (let i = 0; i < len; i++) {
+        const c = heap[ptr + i]!;
+        if (c >= 0x80) return decoder.decode(heap.subarray(ptr, ptr + len));
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
+    return decoder.decode(heap.subarray(ptr, ptr + len));
+  }
+
+  /** Pushes `registry[ref]` (`ref` as a BigInt, as `lua_rawgeti` takes a `lua_Integer`). */
+  pushRef(L: number, registryIndex: number, ref: bigint): void {
+    this.#m._lua_rawgeti(L, registryIndex, ref);
+  }
+
+  /** `lua_gettop`. */
+  top(L: number): number {
+    return this.#m._lua_gettop(L);
+  }
+
+  /** `lua_settop`. */
+  setTop(L: number, index: number): void {
+    this.#m._lua_settop(L, index);
+  }
+
+  /** The type tag at `index` (`lua_type`). */
+  type(L: number, index: number): number {
+    return this.#m._lua_type(L, index);
+  }
+
+  /** Writes `s` as UTF-8 into the scratch buffer; returns the byte count. */
+  #write(s: string): number {
+    const n = s.length;
+    if (n * 3 > this.#cap) {
+      this.#m._free(this.#buf);
+      this.#cap = Math.max(n * 3, this.#cap * 2);
+      this.#buf = this.#m._malloc(this.#cap);
+    }
+    const heap = this.#m.HEAPU8;
+    const buf = this.#buf;
+    // Most keys and values are short ASCII: a byte loop beats encodeInto's setup.
+    if (n <= 64) {
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        heap[buf + i] = c;
+      }
+      if (i === n) return n;
+    }
+    return encoder.encodeInto(s, heap.subarray(buf, buf + this.#cap)).written;
+  }
+
+  #push(L: number, value: unknown, depth: number): boolean {
+    const m = this.#m;
+    switch (typeof value) {
+      case 'string':
+        this.pushString(L, value);
+        return true;
+      case 'number':
+        // As wasmoon: integral numbers are Lua integers, the rest floats.
+        if (Number.isInteger(value)) m._lua_pushinteger(L, BigInt(value));
+        else m._lua_pushnumber(L, value);
+        return true;
+      case 'boolean':
+        m._lua_pushboolean(L, value ? 1 : 0);
+        return true;
+      case 'undefined':
+        m._lua_pushnil(L);
+        return true;
+      case 'object':
+        if (value === null) {
+          m._lua_pushnil(L);
+          return true;
+        }
+        return this.#pushTable(L, value, depth);
+      default:
+        return false;
+    }
+  }
+
+  #pushTable(L: number, value: object, depth: number): boolean {
+    const m = this.#m;
+    // wasmoon maps a shared object to one Lua table; leave that (and cycles) to it.
+    if (depth >= MAX_DEPTH || this.#pushed.has(value) || !m._lua_checkstack(L, 3)) return false;
+    this.#pushed.add(value);
+    if (Array.isArray(value)) {
+      m._lua_createtable(L, value.length, 0);
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
+        if (item === null || item === undefined) continue; // a hole, as a nil assignment makes
+        if (!this.#push(L, item, depth + 1)) return false;
+        m._lua_rawseti(L, -2, BigInt(i + 1));
+      }
+      return true;
+    }
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return false;
+    let count = 0;
+    for (const _ in value) count++;
+    m._lua_createtable(L, 0, count);
+    for (const key in value) {
+      const item: unknown = (value as Record<string, unknown>)[key];
+      if (item === null || item === undefined) continue; // an absent field
+      this.pushString(L, key);
+      if (!this.#push(L, item, depth + 1)) return false;
+      m._lua_rawset(L, -3);
+    }
+    return true;
+  }
+
+  #scalar(L: number, index: number, type: number): unknown {
+    switch (type) {
+      case T_NIL:
+        return null; // as wasmoon; callers turn a top-level nil into undefined
+      case T_BOOLEAN:
+        return this.#m._lua_toboolean(L, index) !== 0;
+      case T_NUMBER:
+        return this.#m._lua_tonumberx(L, index, 0);
+      case T_STRING:
+        return this.readString(L, index);
+      default:
+        return SLOW;
+    }
+  }
+
+  /**
+   * A table as wasmoon reads it: an array when its keys, in `next` order,
+   * are exactly 1..n (as text: the string "1" counts), else an object.
+   * `done` maps tables already read to their JS value, so a table reached
+   * twice is one object, as in wasmoon; a table reached inside itself
+   * (`open`, a cycle) is left to wasmoon.
+   */
+  #table(L: number, index: number, depth: number, done: Map<number, unknown>): unknown {
+    const m = this.#m;
+    const ptr: number = m._lua_topointer(L, index);
+    const seen = done.get(ptr);
+    if (seen !== undefined) return seen;
+    if (depth >= MAX_DEPTH || !m._lua_checkstack(L, 4)) return SLOW;
+    if (m._lua_getmetatable(L, index)) {
+      m._lua_settop(L, -2);
+      return SLOW;
+    }
+    done.set(ptr, SLOW); // open: a cycle back to it falls back
+    const base: number = m._lua_gettop(L);
+    const keys: (string | number)[] = [];
+    const values: unknown[] = [];
+    let sequential = true;
+    m._lua_pushnil(L);
+    while (m._lua_next(L, index) !== 0) {
+      const keyType: number = m._lua_type(L, base + 1);
+      let key: string | number;
+      if (keyType === T_STRING) key = this.readString(L, base + 1);
+      else if (keyType === T_NUMBER && m._lua_isinteger(L, base + 1)) key = Number(m._lua_tointegerx(L, base + 1, 0));
+      else return this.#bail(L, base);
+      if (sequential && key !== keys.length + 1 && key !== String(keys.length + 1)) sequential = false;
+      const valueType: number = m._lua_type(L, base + 2);
+      const value = valueType === T_TABLE ? this.#table(L, base + 2, depth + 1, done) : this.#scalar(L, base + 2, valueType);
+      if (value === SLOW) return this.#bail(L, base);
+      keys.push(typeof key === 'number' && !Number.isSafeInteger(key) ? String(m._lua_tointegerx(L, base + 1, 0)) : key);
+      values.push(value);
+      m._lua_settop(L, base + 1); // pop the value, keep the key for lua_next
+    }
+    let result: unknown;
+    if (sequential && keys.length > 0) result = values;
+    else {
+      const object: Record<string, unknown> = {};
+      for (let i = 0; i < keys.length; i++) object[keys[i] as string] = values[i];
+      result = object;
+    }
+    done.set(ptr, result);
+    return result;
+  }
+
+  #bail(L: number, base: number): typeof SLOW {
+    this.#m._lua_settop(L, base);
+    return SLOW;
+  }
+}

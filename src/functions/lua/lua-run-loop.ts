@@ -1,0 +1,69 @@
+import { LuaReturn, type LuaThread } from 'wasmoon';
+import { checkStopped, type LuaCall } from './lua-call.ts';
+import type { LuaRaw } from './lua-raw.ts';
+
+/** How a run of a Lua coroutine ended. @internal */
+export type LuaRunResult =
+  | { readonly kind: 'ok'; /** Values returned, on top of the thread's stack. */ readonly count: number }
+  | { readonly kind: 'error' /** The error value is on top of the stack. */ }
+  | { readonly kind: 'stopped' /** Abandoned while suspended; see `call.stopped`. */ };
+
+/**
+ * Resumes `thread` (function and `nargs` arguments already pushed) until
+ * it returns, raises, or has to stop.
+ *
+ * The coroutine yields for two reasons: a promise (`promise:await()` in
+ * `bootstrap.lua`, e.g. `queue.publish`), which is awaited, and the debug
+ * hook's time slice, which gives the event loop a turn so timers (the
+ * consumer's timeout among them) and other handlers run while a script
+ * computes. Between turns the call's stop condition is checked; a stopped
+ * call is left suspended, and its owner discards the state.
+ * @internal
+ */
+export async function runLuaThread(thread: LuaThread, raw: LuaRaw, nargs: number, call: LuaCall): Promise<LuaRunResult> {
+  const L = thread.address;
+  call.sliceStart = Date.now();
+  let status = raw.resume(L, nargs);
+  while (status === LuaReturn.Yield) {
+    if (call.stopped) return { kind: 'stopped' };
+    if (raw.resultCount > 0) {
+      const value: unknown = thread.getValue(-1);
+      thread.pop(raw.resultCount);
+      if (isThenable(value)) await settledOrStopped(value, call);
+      else await nextTurn();
+    } else {
+      await nextTurn();
+    }
+    if (checkStopped(call)) return { kind: 'stopped' };
+    call.sliceStart = Date.now();
+    status = raw.resume(L, 0);
+  }
+  if (status === LuaReturn.Ok) return { kind: 'ok', count: raw.resultCount };
+  return { kind: 'error' };
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+/**
+ * Waits for `promise`, or less if the call's signal aborts or its deadline
+ * passes: a publish stuck on a full queue must not outlive the call.
+ */
+function settledOrStopped(promise: PromiseLike<unknown>, call: LuaCall): Promise<void> {
+  const done = () => undefined;
+  if (call.deadline === Infinity && !call.signal) return Promise.resolve(promise).then(done, done);
+  return new Promise<void>((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    const finish = () => {
+      if (timer) clearTimeout(timer);
+      call.signal?.removeEventListener('abort', finish);
+      resolve();
+    };
+    if (call.deadline !== Infinity) timer = setTimeout(finish, Math.max(0, call.deadline - Date.now()));
+    call.signal?.addEventListener('abort', finish, { once: true });
+    promise.then(finish, finish);
+  });
+}

@@ -1,0 +1,36 @@
+/**
+ * actorq: an actor-model runtime for asynchronous message processing.
+ * Named exports only; anything not listed here is internal.
+ */
+export { createRuntime } from './runtime/create-runtime.ts';
+export type { Runtime, RuntimeOptions, ConsumerStats } from './runtime/create-runtime.ts';
+export type { PublishCallOptions } from './runtime/publisher.ts';
+export type { RuntimeStatusEvent } from './runtime/runtime-events.ts';
+export type { Handler, HandlerContext, MessageHandle } from './functions/handler.ts';
+export type { Logger, LogFields, LogLevel } from './runtime/logger.ts';
+export { streamLogger, silentLogger } from './runtime/logger.ts';
+export type { Message, Headers, HeaderValue } from './message/message.ts';
+export type { Driver, Consumption, Delivery, QueueDeclaration, QueueInfo, ConsumeOptions, PublishOptions, DriverStatusEvent } from './drivers/driver.ts';
+export type { DriverKind, FunctionKind, KindCatalog, LoadedFunction, KindEnv } from './kinds/kind-descriptors.ts';
+export { builtinKinds } from './kinds/builtin-kinds.ts';
+export type {
+  Entry,
+  EntryBase,
+  DriverEntry,
+  QueueEntry,
+  ConsumerEntry,
+  FunctionEntry,
+  Lifecycle,
+  RestartPolicy,
+  DeadLetterPolicy,
+} from './config/entry-types.ts';
+export type { Registry } from './config/registry.ts';
+export { loadConfig, parseConfigText } from './config/load-config.ts';
+export type { LoadConfigOptions } from './config/load-config.ts';
+export { ActorqError } from './errors/actorq-error.ts';
+export type { ActorqErrorCode } from './errors/actorq-error.ts';
+export { ConfigError, formatConfigIssue } from './errors/config-error.ts';
+export type { ConfigIssue, ConfigLocation } from './errors/config-error.ts';
+export { NotFoundError } from './errors/not-found-error.ts';
+export { InvalidMessageError, AlreadySettledError, MessageReleasedError } from './errors/message-errors.ts';
+export { DriverUnavailableError, PublishRejectedError, AbortedError, StartError, StopTimeoutError } from './errors/lifecycle-errors.ts';

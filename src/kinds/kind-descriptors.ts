@@ -1,0 +1,57 @@
+import type { z } from 'zod';
+import type { Driver } from '../drivers/driver.ts';
+import type { DriverEntry, FunctionEntry } from '../config/entry-types.ts';
+import type { Handler } from '../functions/handler.ts';
+import type { Logger } from '../runtime/logger.ts';
+
+/**
+ * Describes one `queue.driver.*` kind: how to validate its entries and
+ * queue options, and how to build a driver. `create` is async so that a
+ * backend's client library is imported only when a config uses it.
+ */
+export interface DriverKind {
+  /** Entry kind, e.g. `queue.driver.memory`. */
+  readonly kind: string;
+  /** Key under a queue's `driver_options` (e.g. `memory`, `amqp`). */
+  readonly optionsKey: string;
+  /**
+   * Schema for the entry's own fields (everything but `name`, `kind`,
+   * `meta`, `lifecycle`). Should be strict so typos are reported.
+   */
+  readonly schema: z.ZodType<Record<string, unknown>>;
+  /** Schema for `driver_options.<optionsKey>` on queues using this driver. */
+  readonly queueOptionsSchema: z.ZodType<Record<string, unknown>>;
+  create(entry: DriverEntry, env: KindEnv): Promise<Driver>;
+}
+
+/** A function loaded from its entry, ready to be called by consumers. */
+export interface LoadedFunction {
+  readonly handler: Handler;
+  /** Frees what the function holds (interpreter states, files). */
+  close?(): Promise<void>;
+}
+
+/**
+ * Describes one `function.*` kind. `load` runs while the configuration is
+ * loaded, so a missing file, a syntax error or a missing export is a
+ * config error (throw `ConfigError` naming the field), not a failure of
+ * every message later.
+ */
+export interface FunctionKind {
+  /** Entry kind, e.g. `function.js`. */
+  readonly kind: string;
+  /** Schema for the entry's own fields (`source`, `method`, ...). */
+  readonly schema: z.ZodType<Record<string, unknown>>;
+  load(entry: FunctionEntry, env: KindEnv): Promise<LoadedFunction>;
+}
+
+/** What a kind may use while building. */
+export interface KindEnv {
+  readonly logger: Logger;
+}
+
+/** The set of kinds a runtime understands. */
+export interface KindCatalog {
+  readonly drivers: ReadonlyMap<string, DriverKind>;
+  readonly functions: ReadonlyMap<string, FunctionKind>;
+}

@@ -1,0 +1,67 @@
+import type { QueueBinding } from './runtime-wiring.ts';
+import { NotFoundError } from '../errors/not-found-error.ts';
+import { OutgoingMessage } from '../message/outgoing-message.ts';
+import { assertBody, copyHeaders } from '../message/validate-message.ts';
+import type { Message } from '../message/message.ts';
+
+/** Options of `Runtime.publish` and `Runtime.publishBatch`. */
+export interface PublishCallOptions {
+  /** Headers (string, finite number or boolean values). `timestamp` is added unless given. */
+  readonly headers?: Readonly<Record<string, unknown>>;
+  /** Message ID; a UUID v4 is made when absent. Only for single publishes. */
+  readonly id?: string;
+  /** Abandons a publish still waiting for room in a full queue. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Checks messages and routes them to their queue's driver. Invalid input
+ * rejects before anything is stored: a batch with one bad body stores none.
+ */
+export class Publisher {
+  readonly #queues: () => ReadonlyMap<string, QueueBinding> | undefined;
+
+  constructor(queues: () => ReadonlyMap<string, QueueBinding> | undefined) {
+    this.#queues = queues;
+  }
+
+  publish(queueId: string, body: unknown, options?: PublishCallOptions): Promise<void> {
+    const binding = this.#queues()?.get(queueId);
+    if (!binding) return Promise.reject(new NotFoundError('queue', queueId));
+    try {
+      assertBody(body, queueId);
+      const now = nowSeconds();
+      const message = new OutgoingMessage(body, this.#headers(queueId, options, now), now, options?.id);
+      return binding.driver.publish(binding.declaration.name, [message], options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  publishBatch(queueId: string, bodies: readonly unknown[], options?: PublishCallOptions): Promise<void> {
+    const binding = this.#queues()?.get(queueId);
+    if (!binding) return Promise.reject(new NotFoundError('queue', queueId));
+    try {
+      const now = nowSeconds();
+      const messages: Message[] = new Array(bodies.length);
+      for (let i = 0; i < bodies.length; i++) {
+        assertBody(bodies[i], queueId);
+        messages[i] = new OutgoingMessage(bodies[i], this.#headers(queueId, options, now), now);
+      }
+      return binding.driver.publish(binding.declaration.name, messages, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #headers(queueId: string, options: PublishCallOptions | undefined, now: number) {
+    if (!options?.headers) return undefined;
+    const headers = copyHeaders(options.headers, queueId);
+    if (headers['timestamp'] === undefined) headers['timestamp'] = now;
+    return headers;
+  }
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}

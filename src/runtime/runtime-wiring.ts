@@ -1,0 +1,95 @@
+import type { Driver, QueueDeclaration } from '../drivers/driver.ts';
+import type { ConsumerEntry, DriverEntry, QueueEntry } from '../config/entry-types.ts';
+import { isConsumerEntry, isDriverEntry, isQueueEntry, type Registry } from '../config/registry.ts';
+import type { Handler, HandlerContext } from '../functions/handler.ts';
+import type { KindCatalog, LoadedFunction } from '../kinds/kind-descriptors.ts';
+import { WorkerPool } from '../consumer/worker-pool.ts';
+import type { DeadLetterTarget } from '../consumer/settle-policy.ts';
+import { NotFoundError } from '../errors/not-found-error.ts';
+import { childLogger, type Logger } from './logger.ts';
+import type { QueueInfo } from '../drivers/driver.ts';
+
+/** A queue as the runtime routes to it. */
+export interface QueueBinding {
+  readonly entry: QueueEntry;
+  readonly driver: Driver;
+  readonly declaration: QueueDeclaration;
+}
+
+/** Everything built from one loaded registry: drivers, queue bindings, worker pools, functions. */
+export interface RuntimeWiring {
+  readonly registry: Registry;
+  readonly drivers: ReadonlyMap<string, { readonly entry: DriverEntry; readonly driver: Driver }>;
+  readonly queues: ReadonlyMap<string, QueueBinding>;
+  readonly consumers: ReadonlyMap<string, { readonly entry: ConsumerEntry; readonly pool: WorkerPool }>;
+  readonly functions: ReadonlyMap<string, LoadedFunction>;
+}
+
+/** What {@link wireRegistry} needs besides the registry. */
+export interface WiringDeps {
+  readonly kinds: KindCatalog;
+  readonly logger: Logger;
+  readonly functions: ReadonlyMap<string, LoadedFunction>;
+  readonly programmatic: Readonly<Record<string, Handler>>;
+  readonly publish: HandlerContext['publish'];
+  readonly info: (queueId: string) => Promise<QueueInfo>;
+  /** Tells the consumer's machine that its subscription broke. */
+  readonly onConsumerFailure: (consumerId: string, error: unknown) => void;
+}
+
+/**
+ * Builds the objects behind the actors: one driver per driver entry (its
+ * client library imported now), a binding per queue, a worker pool per
+ * consumer with its handler resolved. Nothing connects yet.
+ */
+export async function wireRegistry(registry: Registry, deps: WiringDeps): Promise<RuntimeWiring> {
+  const drivers = new Map<string, { entry: DriverEntry; driver: Driver }>();
+  const queues = new Map<string, QueueBinding>();
+  const consumers = new Map<string, { entry: ConsumerEntry; pool: WorkerPool }>();
+  const entries = [...registry.entries.values()];
+
+  for (const entry of entries.filter(isDriverEntry)) {
+    const kind = deps.kinds.drivers.get(entry.kind)!;
+    const driver = await kind.create(entry, { logger: childLogger(deps.logger, { driver: entry.id }) });
+    drivers.set(entry.id, { entry, driver });
+  }
+  for (const entry of entries.filter(isQueueEntry)) {
+    const { entry: driverEntry, driver } = drivers.get(entry.driver)!;
+    const optionsKey = deps.kinds.drivers.get(driverEntry.kind)!.optionsKey;
+    const declaration = { id: entry.id, name: entry.queue_name, options: entry.driver_options[optionsKey] ?? {} };
+    queues.set(entry.id, { entry, driver, declaration });
+  }
+  for (const entry of entries.filter(isConsumerEntry)) {
+    const queue = queues.get(entry.queue)!;
+    const handler = deps.programmatic[entry.func] ?? deps.functions.get(entry.func)?.handler;
+    if (!handler) throw new NotFoundError('function', entry.func, `consumer ${entry.id}`);
+    const pool = new WorkerPool({
+      consumerId: entry.id,
+      queueId: queue.entry.id,
+      queueName: queue.declaration.name,
+      driver: queue.driver,
+      handler,
+      concurrency: entry.concurrency,
+      prefetch: entry.prefetch,
+      timeout: entry.timeout,
+      deadLetter: deadLetterTarget(queue.entry, queues),
+      logger: deps.logger,
+      publish: deps.publish,
+      info: deps.info,
+      onFailure: (error) => deps.onConsumerFailure(entry.id, error),
+    });
+    consumers.set(entry.id, { entry, pool });
+  }
+  return { registry, drivers, queues, consumers, functions: deps.functions };
+}
+
+function deadLetterTarget(queue: QueueEntry, queues: ReadonlyMap<string, QueueBinding>): DeadLetterTarget | undefined {
+  if (!queue.dead_letter) return undefined;
+  const target = queues.get(queue.dead_letter.queue)!;
+  return {
+    queueId: target.entry.id,
+    queueName: target.declaration.name,
+    driver: target.driver,
+    maxAttempts: queue.dead_letter.max_attempts,
+  };
+}

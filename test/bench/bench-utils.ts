@@ -1,0 +1,33 @@
+/** Median of a list of numbers. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Formats a rate as e.g. `1.23M msg/s`. */
+export function formatRate(perSecond: number): string {
+  if (perSecond >= 1e6) return `${(perSecond / 1e6).toFixed(2)}M msg/s`;
+  if (perSecond >= 1e3) return `${(perSecond / 1e3).toFixed(1)}k msg/s`;
+  return `${perSecond.toFixed(0)} msg/s`;
+}
+
+/** Runs `fn` and returns messages per second for `count` messages. */
+export async function rate(count: number, fn: () => Promise<void>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await fn();
+  const ns = Number(process.hrtime.bigint() - start);
+  return count / (ns / 1e9);
+}
+
+/**
+ * Runs each contender `rounds` times, alternating them so that machine
+ * noise hits all alike, and returns the median rate of each.
+ */
+export async function compare(rounds: number, contenders: Record<string, () => Promise<number>>): Promise<Record<string, { median: number; runs: number[] }>> {
+  const runs: Record<string, number[]> = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, run] of Object.entries(contenders)) runs[name]!.push(await run());
+  }
+  return Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, { median: median(v), runs: v }]));
+}

@@ -1,0 +1,163 @@
+/**
+ * Lua section of `npm run bench`: the seed's Lua handler against the same
+ * logic as a JS handler, in the same process, several rounds, medians.
+ *
+ * Two figures:
+ * - handler: each handler called directly with a minimal context, which is
+ *   the Lua cost alone (the worst case for the ratio);
+ * - end to end: memory driver, concurrency 4, through the runtime
+ *   (`src/runtime/create-runtime.ts`), which is the target (Lua <= 3x JS).
+ *   Skipped with a note while the runtime is not there.
+ */
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { loadFunctions } from '../../src/config/load-functions.ts';
+import type { Handler, HandlerContext } from '../../src/functions/handler.ts';
+import { silentLogger } from '../../src/runtime/logger.ts';
+
+/** What a bench section reports. */
+export interface BenchSection {
+  readonly name: string;
+  readonly lines: string[];
+}
+
+/** Options of {@link runLuaBench}. */
+export interface LuaBenchOptions {
+  /** @default 5 */
+  readonly rounds?: number;
+  /** Messages per round. @default 5000 */
+  readonly messages?: number;
+}
+
+const specDir = fileURLToPath(new URL('../../specs/lua/', import.meta.url));
+
+/** The seed's logic, in JS: decode, log, process_task, ack/nack. */
+const jsTaskHandler: Handler = (body, ctx) => {
+  const data = typeof body === 'string' ? JSON.parse(body) : body;
+  ctx.logger.info('Processing', { task_id: data.id });
+  if (data.fail) throw new Error(`task ${data.id} failed`);
+  if (data.crash) throw new Error(`task ${data.id} crashed`);
+  return { id: data.id, action: data.action, status: 'done' };
+};
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const task = (i: number) => ({ id: `task-${i}`, action: 'process', data: { n: i, tags: ['a', 'b'] } });
+
+/** Runs the Lua benchmark and returns its report lines. */
+export async function runLuaBench(options: LuaBenchOptions = {}): Promise<BenchSection> {
+  const rounds = options.rounds ?? 5;
+  const messages = options.messages ?? 5000;
+  const lines = [...(await handlerBench(rounds, messages)), ...(await endToEndBench(rounds, messages))];
+  return { name: 'lua handlers (seed task_handler.lua vs JS)', lines };
+}
+
+async function handlerBench(rounds: number, messages: number): Promise<string[]> {
+  const functions = await loadFunctions(await loadConfig([specDir]));
+  const lua = functions.get('app.queue:task_handler')!;
+  try {
+    const ctx = minimalContext();
+    const time = async (handler: Handler) => {
+      const started = performance.now();
+      // Four at a time, as concurrency 4 would.
+      for (let i = 0; i < messages; i += 4) {
+        await Promise.all([0, 1, 2, 3].map((k) => handler(task(i + k), ctx)));
+      }
+      return performance.now() - started;
+    };
+    await time(lua.handler);
+    await time(jsTaskHandler);
+    const luaMs: number[] = [];
+    const jsMs: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      luaMs.push(await time(lua.handler));
+      jsMs.push(await time(jsTaskHandler));
+    }
+    return report('handler only', messages, median(luaMs), median(jsMs));
+  } finally {
+    await Promise.all([...functions.values()].map((f) => f.close?.()));
+  }
+}
+
+async function endToEndBench(rounds: number, messages: number): Promise<string[]> {
+  const runtimePath = fileURLToPath(new URL('../../src/runtime/create-runtime.ts', import.meta.url));
+  if (!existsSync(runtimePath)) return ['end to end: skipped, src/runtime/create-runtime.ts does not exist yet'];
+  const { createRuntime } = (await import(runtimePath)) as { createRuntime: (o: object) => BenchRuntime };
+  const dir = mkdtempSync(join(tmpdir(), 'actorq-lua-bench-'));
+  writeFileSync(join(dir, 'bench.yaml'), benchYaml(specDir));
+  const runtime = createRuntime({ files: [dir], functions: { 'app.bench:js_handler': jsTaskHandler }, logger: silentLogger });
+  await runtime.start();
+  try {
+    const drain = async (queueId: string) => {
+      const started = performance.now();
+      for (let i = 0; i < messages; i++) await runtime.publish(queueId, task(i), {});
+      while ((await runtime.info(queueId)).message_count > 0) await new Promise((r) => setTimeout(r, 1));
+      return performance.now() - started;
+    };
+    await drain('app.bench:lua_tasks');
+    await drain('app.bench:js_tasks');
+    const luaMs: number[] = [];
+    const jsMs: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      luaMs.push(await drain('app.bench:lua_tasks'));
+      jsMs.push(await drain('app.bench:js_tasks'));
+    }
+    return report('end to end (memory, concurrency 4)', messages, median(luaMs), median(jsMs));
+  } finally {
+    await runtime.stop();
+  }
+}
+
+interface BenchRuntime {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  publish(queueId: string, body: unknown, options: object): Promise<void>;
+  info(queueId: string): Promise<{ message_count: number }>;
+}
+
+function report(label: string, messages: number, luaMs: number, jsMs: number): string[] {
+  const rate = (ms: number) => Math.round((messages / ms) * 1000).toLocaleString('en-US');
+  const ratio = luaMs / jsMs;
+  return [
+    `${label}: lua ${luaMs.toFixed(1)}ms (${rate(luaMs)} msg/s), js ${jsMs.toFixed(1)}ms (${rate(jsMs)} msg/s), median of rounds`,
+    `${label}: lua/js = ${ratio.toFixed(2)}x ${ratio <= 3 ? '(within the 3x target)' : '(ABOVE the 3x target)'}`,
+  ];
+}
+
+function minimalContext(): HandlerContext {
+  return {
+    message: { id: 'bench', headers: {}, header: () => undefined, ack() {}, nack() {} },
+    signal: new AbortController().signal,
+    logger: silentLogger,
+    consumerId: 'app.bench:consumer',
+    publish: async () => {},
+    info: async () => ({ message_count: 0, ready: 0, in_flight: 0, consumer_count: 0 }),
+  };
+}
+
+/** Two identical pipelines on one memory driver: the seed's Lua handler and its JS twin. */
+function benchYaml(spec: string): string {
+  return `namespace: app.bench
+entries:
+  - name: memory
+    kind: queue.driver.memory
+    lifecycle: { auto_start: true }
+  - { name: lua_tasks, kind: queue.queue, driver: app.bench:memory, driver_options: { memory: { max_length: 100000 } } }
+  - { name: js_tasks, kind: queue.queue, driver: app.bench:memory, driver_options: { memory: { max_length: 100000 } } }
+  - name: lua_handler
+    kind: function.lua
+    source: file://${join(spec, 'task_handler.lua')}
+    prelude: file://${join(spec, 'process_task.lua')}
+    modules: [json, logger]
+  - { name: lua_consumer, kind: queue.consumer, queue: app.bench:lua_tasks, func: app.bench:lua_handler, concurrency: 4, prefetch: 20, lifecycle: { auto_start: true } }
+  - { name: js_consumer, kind: queue.consumer, queue: app.bench:js_tasks, func: app.bench:js_handler, concurrency: 4, prefetch: 20, lifecycle: { auto_start: true } }
+`;
+}
+
+// `tsx test/bench/lua-bench.ts` runs this section alone.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const section = await runLuaBench();
+  console.log(`## ${section.name}\n${section.lines.join('\n')}`);
+}

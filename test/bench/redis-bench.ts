@@ -1,0 +1,162 @@
+/**
+ * Redis section of the benchmark: the actorq Redis driver against BullMQ on
+ * the same server, in the same run, plus a raw pipeline loop over the same
+ * data structures (the ceiling for this design).
+ *
+ *   npx tsx test/bench/redis-bench.ts [rounds]
+ *
+ * 50k small messages; the consumer side is driven like actorq's consumer
+ * with concurrency 10 and prefetch 100: credit 110, ten workers taking from
+ * a buffer, each delivery acked, credit returned in batches.
+ */
+import { Redis } from 'ioredis';
+import { Queue, Worker } from 'bullmq';
+import { RedisDriver } from '../../src/drivers/redis/redis-driver.ts';
+import { redisDriverOptionsSchema } from '../../src/drivers/redis/redis-kind.ts';
+import { queueKeys } from '../../src/drivers/redis/redis-keys.ts';
+import type { Consumption, Delivery } from '../../src/drivers/driver.ts';
+import { Deque } from '../../src/util/deque.ts';
+import { compare, formatRate, rate } from './bench-utils.ts';
+
+const URL = process.env.ACTORQ_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const COUNT = 50_000;
+const CONCURRENCY = 10;
+const PREFETCH = 100;
+const prefix = `actorq-bench:${process.pid}:`;
+
+const messages = Array.from({ length: COUNT }, (_, i) => ({ id: `m${i}`, body: { n: i, task: 'x' }, headers: { timestamp: 1700000000 } }));
+
+/** Drains `count` deliveries like a consumer: bounded buffer, `CONCURRENCY` workers, batched credit. */
+function drain(c: Consumption, count: number): Promise<void> {
+  return new Promise((resolve) => {
+    const buffer = new Deque<Delivery>(PREFETCH + CONCURRENCY);
+    let done = 0;
+    let idle = CONCURRENCY;
+    let credit = 0;
+    const handler = async (_body: unknown) => undefined;
+    const work = async (): Promise<void> => {
+      idle--;
+      for (let d = buffer.shift(); d; d = buffer.shift()) {
+        await handler(d.body);
+        void c.ack(d);
+        // Credit goes back in batches, as the core consumer does.
+        if (++credit >= 32) {
+          c.request(credit);
+          credit = 0;
+        }
+        if (++done === count) resolve();
+      }
+      if (credit > 0) {
+        c.request(credit);
+        credit = 0;
+      }
+      idle++;
+    };
+    c.deliveries.subscribe((batch) => {
+      for (const d of batch) buffer.push(d);
+      while (idle > 0 && buffer.length > 0) void work();
+    });
+    c.request(PREFETCH + CONCURRENCY);
+  });
+}
+
+async function actorq(driver: RedisDriver, round: number): Promise<{ publish: number; process: number }> {
+  const q = `actorq-${round}`;
+  await driver.declare({ id: `bench:${q}`, name: q, options: {} });
+  const publish = await rate(COUNT, () => driver.publish(q, messages));
+  const c = driver.consume(q, { consumerId: 'bench', maxUnsettled: PREFETCH + CONCURRENCY });
+  const processed = await rate(COUNT, () => drain(c, COUNT));
+  await c.cancel();
+  return { publish, process: processed };
+}
+
+async function bullmq(client: Redis, round: number): Promise<{ publish: number; process: number }> {
+  const connection = { host: client.options.host!, port: client.options.port!, maxRetriesPerRequest: null };
+  const name = `bull-${round}`;
+  const queue = new Queue(name, { connection, prefix: `${prefix}bull` });
+  const jobs = messages.map((m) => ({ name: 't', data: m.body, opts: { removeOnComplete: true, removeOnFail: true } }));
+  const publish = await rate(COUNT, async () => {
+    for (let i = 0; i < jobs.length; i += 5000) await queue.addBulk(jobs.slice(i, i + 5000));
+  });
+  let worker!: Worker;
+  const processed = await rate(COUNT, () => new Promise<void>((resolve) => {
+    let done = 0;
+    worker = new Worker(name, async () => undefined, { connection, prefix: `${prefix}bull`, concurrency: CONCURRENCY });
+    worker.on('completed', () => {
+      if (++done === COUNT) resolve();
+    });
+  }));
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  return { publish, process: processed };
+}
+
+/** The same moves as the driver without Lua, JSON or the consumer: RPUSH; LPOP n, HSET, HDEL. */
+async function raw(client: Redis, round: number): Promise<{ publish: number; process: number }> {
+  const k = queueKeys(prefix, `raw-${round}`);
+  const proc = `${k.procPrefix}raw`;
+  const payloads = messages.map((m) => JSON.stringify([m.id, m.headers, m.body]));
+  const publish = await rate(COUNT, async () => {
+    for (let i = 0; i < payloads.length; i += 2000) await client.rpush(k.ready, ...payloads.slice(i, i + 2000));
+  });
+  let token = 0;
+  const processed = await rate(COUNT, async () => {
+    for (;;) {
+      const items = await client.lpop(k.ready, PREFETCH + CONCURRENCY);
+      if (!items || items.length === 0) break;
+      const fields: (string | number)[] = [];
+      const tokens: string[] = [];
+      for (const v of items) {
+        fields.push(++token, v);
+        tokens.push(String(token));
+      }
+      await client.pipeline().hset(proc, ...fields).hdel(proc, ...tokens).exec();
+    }
+  });
+  return { publish, process: processed };
+}
+
+/** Runs the comparison and returns printable lines. */
+export async function runRedisBench(rounds = 3): Promise<string[]> {
+  const client = new Redis(URL);
+  const driver = new RedisDriver('bench:redis', redisDriverOptionsSchema.parse({ url: URL, key_prefix: prefix }));
+  await driver.start();
+  const results: Record<string, { publish: number; process: number }[]> = { actorq: [], bullmq: [], raw: [] };
+  let round = 0;
+  try {
+    await compare(rounds, {
+      actorq: async () => (results.actorq!.push(await actorq(driver, round)), 0),
+      bullmq: async () => (results.bullmq!.push(await bullmq(client, round)), 0),
+      raw: async () => (results.raw!.push(await raw(client, round++)), 0),
+    });
+  } finally {
+    await driver.stop();
+    await deleteKeys(client, `${prefix}*`);
+    await client.quit();
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const m = Object.fromEntries(
+    Object.entries(results).map(([k, v]) => [k, { publish: med(v.map((r) => r.publish)), process: med(v.map((r) => r.process)) }]),
+  ) as Record<'actorq' | 'bullmq' | 'raw', { publish: number; process: number }>;
+  const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+  return [
+    `redis: ${COUNT} messages, concurrency ${CONCURRENCY}, prefetch ${PREFETCH}, median of ${rounds} rounds`,
+    `  publish     actorq ${formatRate(m.actorq.publish).padStart(14)}   bullmq ${formatRate(m.bullmq.publish).padStart(14)}   raw ${formatRate(m.raw.publish).padStart(14)}   actorq/bullmq ${x(m.actorq.publish, m.bullmq.publish)}   actorq/raw ${x(m.actorq.publish, m.raw.publish)}`,
+    `  processing  actorq ${formatRate(m.actorq.process).padStart(14)}   bullmq ${formatRate(m.bullmq.process).padStart(14)}   raw ${formatRate(m.raw.process).padStart(14)}   actorq/bullmq ${x(m.actorq.process, m.bullmq.process)}   actorq/raw ${x(m.actorq.process, m.raw.process)}`,
+  ];
+}
+
+async function deleteKeys(client: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await client.del(...keys);
+  } while (cursor !== '0');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const rounds = Number(process.argv[2] ?? 3);
+  for (const line of await runRedisBench(rounds)) console.log(line);
+}

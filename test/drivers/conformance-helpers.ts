@@ -1,0 +1,62 @@
+import type { Consumption, Delivery } from '../../src/drivers/driver.ts';
+
+/** A unique queue name per test, so parallel and repeated runs never share state. */
+export function uniqueQueueName(prefix = 'conf'): string {
+  return `actorq-test-${prefix}-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * Collects deliveries from a consumption until `count` have arrived, failing
+ * after `timeoutMs` with what did arrive (so a test shows the shortfall).
+ */
+export function collect(consumption: Consumption, count: number, timeoutMs = 5000): Promise<Delivery[]> {
+  const got: Delivery[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      sub.unsubscribe();
+      reject(new Error(`expected ${count} deliveries within ${timeoutMs}ms, got ${got.length}`));
+    }, timeoutMs);
+    const sub = consumption.deliveries.subscribe({
+      next(batch) {
+        got.push(...batch);
+        if (got.length >= count) {
+          clearTimeout(timer);
+          queueMicrotask(() => sub.unsubscribe());
+          resolve(got);
+        }
+      },
+      error(e) {
+        clearTimeout(timer);
+        reject(e);
+      },
+    });
+  });
+}
+
+/**
+ * Records every delivery of a consumption from now on; `stop()` ends the
+ * recording and returns what arrived.
+ */
+export function record(consumption: Consumption): { readonly items: Delivery[]; stop(): Delivery[] } {
+  const items: Delivery[] = [];
+  const sub = consumption.deliveries.subscribe((batch) => items.push(...batch));
+  return {
+    items,
+    stop() {
+      sub.unsubscribe();
+      return items;
+    },
+  };
+}
+
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls `check` until it returns true or `timeoutMs` passes. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}

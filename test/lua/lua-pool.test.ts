@@ -1,0 +1,54 @@
+import { afterEach, expect, test } from 'vitest';
+import type { LoadedLuaFunction } from '../../src/functions/lua/lua-function.ts';
+import { fakeContext, loadLua, outcome } from './lua-test-kit.ts';
+
+let fn: LoadedLuaFunction | undefined;
+afterEach(async () => {
+  await fn?.close?.();
+  fn = undefined;
+});
+
+test('concurrent calls never share a state; the pool grows to the concurrency and is reused', async () => {
+  // `inside` is a global: if two calls entered one state, the second would see 1 while the first awaits.
+  fn = await loadLua(
+    {
+      'handler.lua': `local queue = require("queue")
+      calls = 0
+      return function(b)
+        if inside then error("state entered twice") end
+        inside = true
+        calls = calls + 1
+        local ok, err = queue.publish("app.test:out", b)
+        inside = nil
+        if not ok then return nil, err end
+        return calls
+      end`,
+    },
+    { modules: ['queue'] },
+  );
+  const gates: (() => void)[] = [];
+  const slowPublish = () => new Promise<void>((resolve) => gates.push(resolve));
+  const runs = [1, 2, 3, 4].map((i) => outcome(fn!, i, fakeContext({ id: `m${i}`, publish: slowPublish })));
+  while (gates.length < 4) await new Promise((r) => setImmediate(r));
+  expect(fn.pool.size).toBe(4);
+  expect(fn.pool.idle).toBe(0);
+  gates.forEach((open) => open());
+  const results = await Promise.all(runs);
+  expect(results.every((r) => r.acked)).toBe(true);
+  // Each state ran exactly one call: globals are per state.
+  expect(results.map((r) => r.value)).toEqual([1, 1, 1, 1]);
+  expect(fn.pool.idle).toBe(4);
+
+  // Sequential calls reuse idle states rather than creating more.
+  for (let i = 0; i < 8; i++) await outcome(fn, i, fakeContext());
+  expect(fn.pool.size).toBe(4);
+});
+
+test('close frees every state', async () => {
+  fn = await loadLua({ 'handler.lua': 'return function() return 1 end' });
+  await outcome(fn, 1);
+  await fn.close?.();
+  expect(fn.pool.size).toBe(0);
+  await expect(fn.handler(1, fakeContext())).rejects.toThrow(/closed/);
+  fn = undefined;
+});

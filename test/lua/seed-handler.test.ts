@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { loadFunctions } from '../../src/config/load-functions.ts';
+import type { LoadedFunction } from '../../src/kinds/kind-descriptors.ts';
+import { fakeContext, type FakeContext } from './lua-test-kit.ts';
+
+const specDir = fileURLToPath(new URL('../../specs/lua/', import.meta.url));
+let functions: Map<string, LoadedFunction>;
+
+beforeAll(async () => {
+  functions = await loadFunctions(await loadConfig([specDir]));
+});
+afterAll(async () => {
+  await Promise.all([...functions.values()].map((f) => f.close?.()));
+});
+
+async function run(id: string, body: unknown, ctx: FakeContext = fakeContext()) {
+  try {
+    return { acked: true, value: await functions.get(id)!.handler(body, ctx), ctx };
+  } catch (error) {
+    return { acked: false, error: error as Error, ctx };
+  } finally {
+    ctx.release();
+  }
+}
+
+describe('specs/lua through the config loader (no runtime)', () => {
+  test('task_handler.lua is the seed file byte for byte', () => {
+    const seed = readFileSync(fileURLToPath(new URL('../../../shared/seed/000_a9db5d4df827dbea.txt', import.meta.url)), 'utf8');
+    const block = seed.slice(seed.indexOf('local json = require("json")'), seed.indexOf('return handler') + 'return handler'.length);
+    expect(readFileSync(`${specDir}task_handler.lua`, 'utf8')).toBe(`${block}\n`);
+  });
+
+  test('a task acks with the result and logs Processing with its id', async () => {
+    const r = await run('app.queue:task_handler', { id: 'task-1', action: 'process' });
+    expect(r).toMatchObject({ acked: true, value: { id: 'task-1', action: 'process', status: 'done' } });
+    expect(r.ctx.logs).toEqual([{ level: 'info', message: 'Processing', fields: { task_id: 'task-1' } }]);
+  });
+
+  test('fail = true nacks through return nil, err', async () => {
+    const r = await run('app.queue:task_handler', { id: 'task-2', fail: true });
+    expect(r.acked).toBe(false);
+    expect(r.error!.message).toBe('task task-2 failed');
+  });
+
+  test('crash = true nacks through error() and is logged with the message id', async () => {
+    const r = await run('app.queue:task_handler', { id: 'task-3', crash: true }, fakeContext({ id: 'm-3' }));
+    expect(r.error!.message).toBe('process_task.lua:14: task task-3 crashed');
+    expect(r.ctx.logs.at(-1)).toMatchObject({ level: 'error', fields: { message_id: 'm-3' } });
+  });
+
+  test('forward_handler publishes to app.queue:results from Lua', async () => {
+    const r = await run('app.queue:forward_handler', { id: 't-9', data: { n: 1 } }, fakeContext({ id: 'm-9' }));
+    expect(r.acked).toBe(true);
+    expect(r.ctx.published).toEqual([
+      {
+        queueId: 'app.queue:results',
+        body: { id: 't-9', action: 'process', data: { n: 1 }, source_message: 'm-9' },
+        headers: { correlation_id: 'm-9' },
+      },
+    ]);
+  });
+});
