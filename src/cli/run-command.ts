@@ -54,7 +54,11 @@ export const runCommand: CliCommand = {
 /** Resolves on the first SIGINT/SIGTERM; a second one exits immediately. */
 function waitForSignal(io: CliIo): Promise<void> {
   return new Promise((resolve) => {
+    // An in-memory configuration holds no sockets or timers: without this
+    // the event loop would empty and the process exit while "running".
+    const keepAlive = setInterval(() => {}, 1 << 30);
     const onSignal = (signal: NodeJS.Signals) => {
+      clearInterval(keepAlive);
       io.err(`actorq: ${signal} received, stopping gracefully (send again to exit now)`);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

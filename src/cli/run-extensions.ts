@@ -1,5 +1,7 @@
 import type { Runtime, RuntimeOptions } from '../runtime/create-runtime.ts';
 import type { CliIo } from './cli-io.ts';
+import { inspectExtension } from './inspect-extension.ts';
+import { metricsExtension } from './metrics-extension.ts';
 
 /**
  * A feature that hooks into `actorq run` with its own flags (the inspector,
@@ -18,5 +20,5 @@ export interface RunExtension {
 
 /** The extensions `actorq run` loads. */
 export function runExtensions(): readonly RunExtension[] {
-  return [];
+  return [inspectExtension(), metricsExtension()];
 }

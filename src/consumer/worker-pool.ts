@@ -9,11 +9,13 @@ import { DeliveryContext, type DeliveryHost } from './delivery-context.ts';
 import { DELIVERY_EVENT_COUNT, DELIVERY_STATE_NAMES, DELIVERY_TABLE, DeliveryEventId, DeliveryState, NO_TRANSITION, nextDeliveryState } from './delivery-table.ts';
 import { applyNack, reasonText, type DeadLetterTarget } from './settle-policy.ts';
 import { ConsumerCounters } from './consumer-counters.ts';
+import { LatencySampler } from '../metrics/latency-sampler.ts';
 
 const EV_ACK = DeliveryEventId['message.ack'];
 const EV_NACK = DeliveryEventId['message.nack'];
 const EV_RELEASE = DeliveryEventId['message.release'];
 const EV_FINISH = DeliveryEventId['message.finish'];
+const LATENCY_MASK = LatencySampler.SAMPLE_EVERY - 1;
 
 /** Everything a {@link WorkerPool} is built from. */
 export interface WorkerPoolOptions {
@@ -75,6 +77,9 @@ export class WorkerPool implements DeliveryHost {
   readonly #settling = new Set<Promise<void>>();
   #drainWaiters: (() => void)[] = [];
   #sweeper: ReturnType<typeof setInterval> | undefined;
+  /** Handler latency, sampled; undefined (and free) until metrics ask for it. */
+  #latency: LatencySampler | undefined;
+  #latencyTick = 0;
 
   constructor(options: WorkerPoolOptions) {
     this.#o = options;
@@ -97,6 +102,15 @@ export class WorkerPool implements DeliveryHost {
   /** Handlers running now. */
   get running(): number {
     return this.#running;
+  }
+
+  /**
+   * Handler latency samples. The first read switches sampling on (one
+   * message in {@link LatencySampler.SAMPLE_EVERY} timed); until then the
+   * hot path pays one property check.
+   */
+  get latency(): LatencySampler {
+    return (this.#latency ??= new LatencySampler());
   }
 
   get aborting(): boolean {
@@ -200,22 +214,33 @@ export class WorkerPool implements DeliveryHost {
     const buffer = this.#buffer;
     buffer.pushBatch(batch);
     const idle = this.#idleSlots;
-    while (idle.length > 0 && buffer.length > 0) void this.#work(this.#slots[idle.pop()!]!);
+    const wake = Math.min(idle.length, buffer.length);
+    if (wake === 1) {
+      void this.#work(this.#slots[idle.pop()!]!, buffer.shift()!);
+    } else if (wake > 1) {
+      // Hand every idle worker its message before any handler runs, so the
+      // buffer never shows more than `prefetch` to a running handler.
+      const starts: [Slot, Delivery][] = new Array(wake);
+      for (let i = 0; i < wake; i++) starts[i] = [this.#slots[idle.pop()!]!, buffer.shift()!];
+      for (const [slot, first] of starts) void this.#work(slot, first);
+    }
   }
 
-  /** One worker's loop: take from the buffer until it is empty or the pool drains. */
-  async #work(slot: Slot): Promise<void> {
+  /** One worker's loop: `first`, then from the buffer until it is empty or the pool drains. */
+  async #work(slot: Slot, first: Delivery): Promise<void> {
     slot.busy = true;
     const buffer = this.#buffer;
     const handler = this.#o.handler;
     const timed = this.#o.timeout !== undefined;
-    let delivery: Delivery | undefined;
-    while (this.#accepting && (delivery = buffer.shift()) !== undefined) {
+    let delivery: Delivery | undefined = first;
+    while (delivery !== undefined) {
       const consumption = this.#consumption!;
       const ctx = new DeliveryContext(this, consumption, delivery);
       slot.ctx = ctx;
       this.#running++;
       if (timed) ctx.startedAt = performance.now();
+      const sampler = this.#latency;
+      const t0 = sampler !== undefined && (++this.#latencyTick & LATENCY_MASK) === 0 ? performance.now() : 0;
       try {
         const result = handler(delivery.body, ctx);
         if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') await result;
@@ -224,6 +249,7 @@ export class WorkerPool implements DeliveryHost {
         if (ctx.state === DeliveryState.processing) this.#nack(ctx, error);
         else if (ctx.state !== DeliveryState.released) this.counters.lateErrors++;
       }
+      if (t0 !== 0) sampler!.record(performance.now() - t0);
       ctx.state = DELIVERY_TABLE[ctx.state * DELIVERY_EVENT_COUNT + EV_FINISH]!;
       slot.ctx = undefined;
       this.#running--;
@@ -234,6 +260,7 @@ export class WorkerPool implements DeliveryHost {
         this.#pendingCredit = 0;
         consumption.request(credit);
       }
+      delivery = this.#accepting ? buffer.shift() : undefined;
     }
     slot.busy = false;
     this.#idleSlots.push(slot.index);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Headers, Message } from './message.ts';
+import { newTraceparent } from '../tracing/traceparent.ts';
 
 /**
  * The message object `publish` creates.
@@ -17,7 +18,7 @@ export class OutgoingMessage implements Message {
 
   /**
    * @param headers the message's own headers, or `undefined` for just a
-   *   `timestamp` of `timestamp`; that object is then made on first read
+   *   `timestamp` of `timestamp` and a new `traceparent`; that object is then made on first read
    *   too, since acking a message never reads its headers.
    */
   constructor(body: unknown, headers: Headers | undefined, timestamp: number, id?: string) {
@@ -32,7 +33,8 @@ export class OutgoingMessage implements Message {
   }
 
   get headers(): Headers {
-    return (this.#headers ??= { timestamp: this.#timestamp });
+    // traceparent is made here, with the object, so a message nobody reads costs nothing.
+    return (this.#headers ??= { timestamp: this.#timestamp, traceparent: newTraceparent() });
   }
 
   /** Plain-object form, for logs, JSON and inspection. */

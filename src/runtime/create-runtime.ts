@@ -2,6 +2,7 @@ import { createActor, fromPromise, waitFor, type Actor, type AnyActorRef, type I
 import { Subject, type Observable } from 'rxjs';
 import { runtimeMachine, type RuntimeChild } from '../../machines/runtime.machine.ts';
 import { loadConfig } from '../config/load-config.ts';
+import { startOrder } from '../config/dependency-graph.ts';
 import { loadFunctions } from '../config/load-functions.ts';
 import { isConsumerEntry, isDriverEntry, isQueueEntry, type Registry } from '../config/registry.ts';
 import type { ConsumerEntry, DriverEntry } from '../config/entry-types.ts';
@@ -21,6 +22,7 @@ import { watchLifecycles } from './watch-lifecycles.ts';
 import type { RuntimeStatusEvent } from './runtime-events.ts';
 import { Publisher, type PublishCallOptions } from './publisher.ts';
 import type { ConsumerCounters } from '../consumer/consumer-counters.ts';
+import { collectRuntimeMetrics, metricsEvery, type RuntimeMetrics } from '../metrics/runtime-metrics.ts';
 
 /**
  * Options of {@link createRuntime}.
@@ -81,6 +83,10 @@ export interface Runtime {
   info(queueId: string): Promise<QueueInfo>;
   /** A consumer's counters. */
   consumerStats(consumerId: string): ConsumerStats;
+  /** Every entry's lifecycle state and the figures per queue and consumer (see `docs/observability.md`). */
+  metrics(): Promise<RuntimeMetrics>;
+  /** {@link Runtime.metrics} every `periodMs` (default 1000), as an RxJS observable. */
+  metrics$(periodMs?: number): Observable<RuntimeMetrics>;
   /** The validated registry (after `load`). */
   readonly registry: Registry | undefined;
   /** The XState actor system: `system.get('app.queue:task_consumer')`. */
@@ -135,7 +141,7 @@ class ActorqRuntime implements Runtime {
         loadRegistry: fromPromise<RuntimeChild[]>(() => this.#loadAndWire()),
         startEntries: fromPromise<void>(async ({ signal }) => {
           const registry = this.#wiringOrThrow().registry;
-          const autoStart = [...registry.entries.values()].filter((e) => 'lifecycle' in e && e.lifecycle.auto_start).map((e) => e.id);
+          const autoStart = autoStartIds(registry);
           try {
             await startEntries(registry, autoStart, this.#lookup, signal);
           } catch (error) {
@@ -221,6 +227,14 @@ class ActorqRuntime implements Runtime {
     return { ...pool.counters.snapshot(), buffered: pool.buffered, running: pool.running };
   }
 
+  metrics(): Promise<RuntimeMetrics> {
+    return collectRuntimeMetrics({ wiring: this.#wiring, published: this.#publisher.published, root: this.root, lookup: this.#lookup });
+  }
+
+  metrics$(periodMs = 1000): Observable<RuntimeMetrics> {
+    return metricsEvery(() => this.metrics(), periodMs);
+  }
+
   readonly #lookup = (id: string): AnyActorRef | undefined => this.root.system.get(id);
 
   #wiringOrThrow(): RuntimeWiring {
@@ -277,6 +291,20 @@ class ActorqRuntime implements Runtime {
     for (const [id, released] of pending) this.#events.next({ type: 'stop.timeout', id, released });
     throw new StopTimeoutError(pending);
   }
+}
+
+/**
+ * What `start()` starts: every `auto_start` entry, and every queue on a
+ * driver that will run. A queue is a declaration its driver holds, so it is
+ * declared (and can take publishes) as soon as its driver is up, whether or
+ * not a consumer reads it yet.
+ */
+function autoStartIds(registry: Registry): string[] {
+  const entries = [...registry.entries.values()];
+  const ids = entries.filter((e) => 'lifecycle' in e && e.lifecycle.auto_start).map((e) => e.id);
+  const starting = new Set(startOrder(registry, ids));
+  for (const e of entries) if (isQueueEntry(e) && starting.has(e.driver)) ids.push(e.id);
+  return ids;
 }
 
 /** The actors to spawn for a registry: drivers, queues and consumers, in start order of the file. */

@@ -3,10 +3,11 @@ import { NotFoundError } from '../errors/not-found-error.ts';
 import { OutgoingMessage } from '../message/outgoing-message.ts';
 import { assertBody, copyHeaders } from '../message/validate-message.ts';
 import type { Message } from '../message/message.ts';
+import { newTraceparent } from '../tracing/traceparent.ts';
 
 /** Options of `Runtime.publish` and `Runtime.publishBatch`. */
 export interface PublishCallOptions {
-  /** Headers (string, finite number or boolean values). `timestamp` is added unless given. */
+  /** Headers (string, finite number or boolean values). `timestamp` and a W3C `traceparent` are added unless given. */
   readonly headers?: Readonly<Record<string, unknown>>;
   /** Message ID; a UUID v4 is made when absent. Only for single publishes. */
   readonly id?: string;
@@ -20,6 +21,8 @@ export interface PublishCallOptions {
  */
 export class Publisher {
   readonly #queues: () => ReadonlyMap<string, QueueBinding> | undefined;
+  /** Messages handed to each queue's driver, by queue ID (for metrics). */
+  readonly published = new Map<string, number>();
 
   constructor(queues: () => ReadonlyMap<string, QueueBinding> | undefined) {
     this.#queues = queues;
@@ -32,6 +35,7 @@ export class Publisher {
       assertBody(body, queueId);
       const now = nowSeconds();
       const message = new OutgoingMessage(body, this.#headers(queueId, options, now), now, options?.id);
+      this.published.set(queueId, (this.published.get(queueId) ?? 0) + 1);
       return binding.driver.publish(binding.declaration.name, [message], options);
     } catch (error) {
       return Promise.reject(error);
@@ -48,6 +52,7 @@ export class Publisher {
         assertBody(bodies[i], queueId);
         messages[i] = new OutgoingMessage(bodies[i], this.#headers(queueId, options, now), now);
       }
+      this.published.set(queueId, (this.published.get(queueId) ?? 0) + bodies.length);
       return binding.driver.publish(binding.declaration.name, messages, options);
     } catch (error) {
       return Promise.reject(error);
@@ -58,6 +63,7 @@ export class Publisher {
     if (!options?.headers) return undefined;
     const headers = copyHeaders(options.headers, queueId);
     if (headers['timestamp'] === undefined) headers['timestamp'] = now;
+    if (headers['traceparent'] === undefined) headers['traceparent'] = newTraceparent();
     return headers;
   }
 }

@@ -15,6 +15,7 @@ import type { AmqpDelivery } from './amqp-delivery.ts';
 import { encodeMessage, encodeProperties, JSON_CONTENT_TYPE, type EncodedMessage } from './message-codec.ts';
 import { brokerReason, isChannelClosedError, isNotFound, isPreconditionFailed } from './amqp-errors.ts';
 import { scrubSecrets } from './mask-url.ts';
+import { delay, untilAborted } from './wait.ts';
 
 /** `basic.qos` when neither the consumer nor `prefetch_count` gives one (core default prefetch 10 + concurrency 1). */
 const DEFAULT_QOS = 11;
@@ -299,19 +300,4 @@ export class AmqpDriver implements Driver {
   #scrub(error: unknown): string {
     return scrubSecrets(error instanceof Error ? error.message : String(error), this.#args.secrets);
   }
-}
-
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
-
-/** Resolves when `wait` settles or any signal aborts, removing its listeners either way. */
-function untilAborted(wait: Promise<unknown>, signals: readonly AbortSignal[]): Promise<void> {
-  if (signals.some((s) => s.aborted)) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      for (const s of signals) s.removeEventListener('abort', done);
-      resolve();
-    };
-    for (const s of signals) s.addEventListener('abort', done, { once: true });
-    void wait.then(done);
-  });
 }

@@ -1,4 +1,5 @@
 import type { LuaWasm } from 'wasmoon';
+import { luaWasmExports } from './lua-engine.ts';
 
 /** Returned by {@link LuaRaw.read} for a value the fast path does not convert. @internal */
 export const SLOW = Symbol('lua-raw-slow');
@@ -12,18 +13,43 @@ const T_STRING = 4;
 const T_TABLE = 5;
 /** Deeper data goes through wasmoon, which handles it (or fails) as before. */
 const MAX_DEPTH = 64;
+/** Bodies with more objects than this go through wasmoon (the repeat check is linear). */
+const MAX_OBJECTS = 256;
+
+/** `lua_Integer` keys as JS property names: safe ones as numbers (JS spells them alike), others as exact text. */
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const intKey = (n: bigint): string | number => (n >= -MAX_SAFE && n <= MAX_SAFE ? Number(n) : String(n));
+/** `lua_Integer`s for small numbers, made once: a BigInt per array index and count adds up. */
+const SMALL_INTS = Array.from({ length: 1024 }, (_, i) => BigInt(i));
+const toInteger = (n: number): bigint => (n >= 0 && n < 1024 ? SMALL_INTS[n]! : BigInt(n));
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
-/** The emscripten module's exports we use; wasmoon's typings do not list them. */
-interface RawModule {
+/** The emscripten module's memory views; wasmoon's typings do not list them. */
+interface HeapViews {
   HEAPU8: Uint8Array;
   HEAP32: Int32Array;
   HEAPU32: Uint32Array;
+}
+
+/** Lua API and allocator functions, named as the module names them (`_lua_gettop`). */
+interface RawFunctions {
   _malloc(size: number): number;
   _free(ptr: number): void;
   [name: `_lua_${string}`]: (...args: any[]) => any;
+}
+
+/**
+ * The functions straight from the instance when {@link luaWasmExports}
+ * has them (see `lua-engine.ts` for why), else the module's own wrappers.
+ */
+function rawFunctions(module: RawFunctions): RawFunctions {
+  const exports = luaWasmExports();
+  if (!exports) return module;
+  const fns: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(exports)) if (typeof value === 'function') fns[`_${name}`] = value;
+  return fns as unknown as RawFunctions;
 }
 
 /**
@@ -43,23 +69,27 @@ interface RawModule {
  * keyed by strings; Lua sequences `1..n` become arrays, other tables
  * objects keyed by the key's text. Anything else (class instances, a
  * shared or cyclic reference, a function, a table with a metatable, a key
- * that is not a string or integer, very deep data) is left to wasmoon: the
+ * that is not a string or integer, very deep or large data) is left to wasmoon: the
  * push returns `false`, the read returns {@link SLOW}, and the caller uses
  * wasmoon's conversion for the whole value. One difference: strings keep
  * embedded NUL bytes both ways (wasmoon cut them at the first NUL).
  * @internal
  */
 export class LuaRaw {
-  readonly #m: RawModule;
+  readonly #m: RawFunctions;
+  /** Read afresh at each use: the module renews its views when memory grows. */
+  readonly #heap: HeapViews;
   /** Scratch bytes for strings going into Lua. */
   #buf: number;
   #cap = 256;
   /** Four bytes for a `size_t`/`int` out-parameter (string length, result count). */
   readonly #out: number;
-  readonly #pushed = new Set<object>();
+  /** Objects of the value being pushed, to spot one reached twice (a short list is cheaper than a Set). */
+  readonly #pushed: object[] = [];
 
   constructor(lua: LuaWasm) {
-    this.#m = lua.module as unknown as RawModule;
+    this.#heap = lua.module as unknown as HeapViews;
+    this.#m = rawFunctions(lua.module as unknown as RawFunctions);
     this.#buf = this.#m._malloc(this.#cap);
     this.#out = this.#m._malloc(8);
   }
@@ -72,10 +102,9 @@ export class LuaRaw {
 
   /** `lua_resume` without wasmoon's per-call allocation: the status, with {@link resultCount} set. */
   resume(L: number, nargs: number): number {
-    const m = this.#m;
-    m.HEAP32[this.#out >> 2] = 0;
-    const status: number = m._lua_resume(L, 0, nargs, this.#out);
-    this.resultCount = m.HEAP32[this.#out >> 2]!;
+    this.#heap.HEAP32[this.#out >> 2] = 0;
+    const status: number = this.#m._lua_resume(L, 0, nargs, this.#out);
+    this.resultCount = this.#heap.HEAP32[this.#out >> 2]!;
     return status;
   }
 
@@ -90,7 +119,7 @@ export class LuaRaw {
   /** Pushes plain data; `false` (and nothing pushed) when wasmoon must convert it. */
   push(L: number, value: unknown): boolean {
     const top: number = this.#m._lua_gettop(L);
-    this.#pushed.clear();
+    this.#pushed.length = 0;
     if (this.#push(L, value, 0)) return true;
     this.#m._lua_settop(L, top);
     return false;
@@ -102,15 +131,15 @@ export class LuaRaw {
     const abs = index < 0 ? m._lua_gettop(L) + index + 1 : index;
     const type: number = m._lua_type(L, abs);
     if (type !== T_TABLE) return type === T_NONE ? undefined : this.#scalar(L, abs, type);
-    return this.#table(L, abs, 0, new Map());
+    return this.#table(L, abs, 0, undefined);
   }
 
   /** The string at `index` (which must hold a string: numbers would be converted in place). */
   readString(L: number, index: number): string {
     const m = this.#m;
     const ptr: number = m._lua_tolstring(L, index, this.#out);
-    const len = m.HEAPU32[this.#out >> 2]!;
-    const heap = m.HEAPU8;
+    const len = this.#heap.HEAPU32[this.#out >> 2]!;
+    const heap = this.#heap.HEAPU8;
     if (len <= 64) {
       let s = '';
       for (let i = 0; i < len; i++) {
@@ -151,7 +180,7 @@ export class LuaRaw {
       this.#cap = Math.max(n * 3, this.#cap * 2);
       this.#buf = this.#m._malloc(this.#cap);
     }
-    const heap = this.#m.HEAPU8;
+    const heap = this.#heap.HEAPU8;
     const buf = this.#buf;
     // Most keys and values are short ASCII: a byte loop beats encodeInto's setup.
     if (n <= 64) {
@@ -174,7 +203,7 @@ export class LuaRaw {
         return true;
       case 'number':
         // As wasmoon: integral numbers are Lua integers, the rest floats.
-        if (Number.isInteger(value)) m._lua_pushinteger(L, BigInt(value));
+        if (Number.isInteger(value)) m._lua_pushinteger(L, toInteger(value));
         else m._lua_pushnumber(L, value);
         return true;
       case 'boolean':
@@ -197,15 +226,16 @@ export class LuaRaw {
   #pushTable(L: number, value: object, depth: number): boolean {
     const m = this.#m;
     // wasmoon maps a shared object to one Lua table; leave that (and cycles) to it.
-    if (depth >= MAX_DEPTH || this.#pushed.has(value) || !m._lua_checkstack(L, 3)) return false;
-    this.#pushed.add(value);
+    const pushed = this.#pushed;
+    if (depth >= MAX_DEPTH || pushed.length >= MAX_OBJECTS || pushed.includes(value) || !m._lua_checkstack(L, 3)) return false;
+    pushed.push(value);
     if (Array.isArray(value)) {
       m._lua_createtable(L, value.length, 0);
       for (let i = 0; i < value.length; i++) {
         const item: unknown = value[i];
         if (item === null || item === undefined) continue; // a hole, as a nil assignment makes
         if (!this.#push(L, item, depth + 1)) return false;
-        m._lua_rawseti(L, -2, BigInt(i + 1));
+        m._lua_rawseti(L, -2, toInteger(i + 1));
       }
       return true;
     }
@@ -242,48 +272,57 @@ export class LuaRaw {
   /**
    * A table as wasmoon reads it: an array when its keys, in `next` order,
    * are exactly 1..n (as text: the string "1" counts), else an object.
-   * `done` maps tables already read to their JS value, so a table reached
-   * twice is one object, as in wasmoon; a table reached inside itself
-   * (`open`, a cycle) is left to wasmoon.
+   * `done`, created at the first nested table, maps tables already read to
+   * their JS value, so a table reached twice is one object, as in wasmoon;
+   * a table reached inside itself (a cycle) is left to wasmoon.
    */
-  #table(L: number, index: number, depth: number, done: Map<number, unknown>): unknown {
+  #table(L: number, index: number, depth: number, done: Map<number, unknown> | undefined): unknown {
     const m = this.#m;
-    const ptr: number = m._lua_topointer(L, index);
-    const seen = done.get(ptr);
-    if (seen !== undefined) return seen;
+    let ptr = 0;
+    if (done !== undefined) {
+      ptr = m._lua_topointer(L, index);
+      const seen = done.get(ptr);
+      if (seen !== undefined) return seen;
+      done.set(ptr, SLOW); // open: reaching it again before it is done is a cycle
+    }
     if (depth >= MAX_DEPTH || !m._lua_checkstack(L, 4)) return SLOW;
     if (m._lua_getmetatable(L, index)) {
       m._lua_settop(L, -2);
       return SLOW;
     }
-    done.set(ptr, SLOW); // open: a cycle back to it falls back
     const base: number = m._lua_gettop(L);
-    const keys: (string | number)[] = [];
-    const values: unknown[] = [];
-    let sequential = true;
+    // Values go into `array` while the keys run 1, 2, ...; the first other key turns it into `object`.
+    let array: unknown[] | undefined = [];
+    let object: Record<string, unknown> | undefined;
     m._lua_pushnil(L);
     while (m._lua_next(L, index) !== 0) {
       const keyType: number = m._lua_type(L, base + 1);
       let key: string | number;
       if (keyType === T_STRING) key = this.readString(L, base + 1);
-      else if (keyType === T_NUMBER && m._lua_isinteger(L, base + 1)) key = Number(m._lua_tointegerx(L, base + 1, 0));
+      else if (keyType === T_NUMBER && m._lua_isinteger(L, base + 1)) key = intKey(m._lua_tointegerx(L, base + 1, 0) as bigint);
       else return this.#bail(L, base);
-      if (sequential && key !== keys.length + 1 && key !== String(keys.length + 1)) sequential = false;
       const valueType: number = m._lua_type(L, base + 2);
-      const value = valueType === T_TABLE ? this.#table(L, base + 2, depth + 1, done) : this.#scalar(L, base + 2, valueType);
+      let value: unknown;
+      if (valueType === T_TABLE) {
+        done ??= new Map();
+        value = this.#table(L, base + 2, depth + 1, done);
+      } else value = this.#scalar(L, base + 2, valueType);
       if (value === SLOW) return this.#bail(L, base);
-      keys.push(typeof key === 'number' && !Number.isSafeInteger(key) ? String(m._lua_tointegerx(L, base + 1, 0)) : key);
-      values.push(value);
       m._lua_settop(L, base + 1); // pop the value, keep the key for lua_next
+      if (array !== undefined) {
+        const next = array.length + 1;
+        if (key === next || key === String(next)) {
+          array.push(value);
+          continue;
+        }
+        object = {};
+        for (let i = 0; i < array.length; i++) object[i + 1] = array[i];
+        array = undefined;
+      }
+      object![key] = value;
     }
-    let result: unknown;
-    if (sequential && keys.length > 0) result = values;
-    else {
-      const object: Record<string, unknown> = {};
-      for (let i = 0; i < keys.length; i++) object[keys[i] as string] = values[i];
-      result = object;
-    }
-    done.set(ptr, result);
+    const result = array !== undefined && array.length > 0 ? array : (object ?? {});
+    if (done !== undefined && ptr !== 0) done.set(ptr, result);
     return result;
   }
 

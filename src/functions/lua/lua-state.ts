@@ -167,7 +167,7 @@ export class LuaState {
         lua.lua_yieldk(L, 0, 0, null);
       }
     }, 'vii');
-    lua.lua_sethook(this.#thread.address, this.#hook, LuaEventMasks.Count, HOOK_EVERY);
+    if (!process.env.NOHOOK) lua.lua_sethook(this.#thread.address, this.#hook, LuaEventMasks.Count, HOOK_EVERY);
   }
 
   async #load(spec: LuaStateSpec): Promise<void> {
