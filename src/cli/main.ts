@@ -1,11 +1,17 @@
 import { processIo, type CliCommand, type CliIo } from './cli-io.ts';
 import { runCommand } from './run-command.ts';
 import { validateCommand } from './validate-command.ts';
+import { diagramCommand } from './diagram-command.ts';
+import { machinesCommand } from './machines-command.ts';
+import { statusCommand } from './status-command.ts';
 
 /** Every `actorq` subcommand. */
 export const COMMANDS: Readonly<Record<string, CliCommand>> = {
   run: runCommand,
   validate: validateCommand,
+  diagram: diagramCommand,
+  machines: machinesCommand,
+  status: statusCommand,
 };
 
 /**

@@ -33,11 +33,13 @@ export const runCommand: CliCommand = {
     const active: { ext: RunExtension; state: unknown }[] = [];
     for (const ext of extensions) runtimeOptions = ext.configure?.(runtimeOptions, parsed.values) ?? runtimeOptions;
     const runtime = createRuntime(runtimeOptions);
+    // Listen before starting, so a signal during start-up still ends in a graceful stop.
+    const signals = waitForSignal(io);
     try {
       await runtime.start();
       for (const ext of extensions) active.push({ ext, state: await ext.started?.(runtime, parsed.values, io) });
       io.err(`actorq: running ${runtime.registry!.entries.size} entries; Ctrl-C to stop`);
-      await waitForSignal(io);
+      await signals.signalled;
       await runtime.stop();
       io.err('actorq: stopped cleanly');
       return 0;
@@ -46,27 +48,36 @@ export const runCommand: CliCommand = {
       await runtime.stop().catch((e: unknown) => reportError(e, io));
       return 1;
     } finally {
+      signals.dispose();
       for (const { ext, state } of active) await ext.stopped?.(state);
     }
   },
 };
 
-/** Resolves on the first SIGINT/SIGTERM; a second one exits immediately. */
-function waitForSignal(io: CliIo): Promise<void> {
-  return new Promise((resolve) => {
+/**
+ * Resolves `signalled` on the first SIGINT/SIGTERM; a second one exits
+ * immediately. `dispose()` removes the listeners (after an error path).
+ */
+function waitForSignal(io: CliIo): { signalled: Promise<void>; dispose(): void } {
+  let dispose = () => {};
+  const signalled = new Promise<void>((resolve) => {
     // An in-memory configuration holds no sockets or timers: without this
     // the event loop would empty and the process exit while "running".
     const keepAlive = setInterval(() => {}, 1 << 30);
     const onSignal = (signal: NodeJS.Signals) => {
-      clearInterval(keepAlive);
+      dispose();
       io.err(`actorq: ${signal} received, stopping gracefully (send again to exit now)`);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
       process.once('SIGINT', () => process.exit(130));
       process.once('SIGTERM', () => process.exit(143));
       resolve();
     };
+    dispose = () => {
+      clearInterval(keepAlive);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  return { signalled, dispose: () => dispose() };
 }

@@ -305,5 +305,28 @@ export function describeDriverConformance(name: string, target: ConformanceTarge
       }
       await expect(driver.publish(q.name, [msg('late', 'late')])).rejects.toMatchObject({ code: 'DRIVER_STOPPED' });
     });
+    it('starts again after a stop (a runtime restart or a restart policy reuses the driver)', async () => {
+      const driver = await target.create();
+      const q = { id: 'test:again', name: uniqueQueueName('again'), options: target.queueOptions ?? {} };
+      try {
+        await driver.start();
+        await driver.declare(q);
+        await driver.publish(q.name, [msg('before', 'before')]);
+        await driver.stop();
+        await driver.start();
+        await driver.declare(q);
+        await driver.publish(q.name, [msg('after', 'after')]);
+        const c = driver.consume(q.name, { consumerId: 'c', maxUnsettled: 10 });
+        const got = collect(c, 2);
+        c.request(10);
+        const ds = await got;
+        expect(ds.map((d) => d.body).sort()).toEqual(['after', 'before']);
+        for (const d of ds) await c.ack(d);
+        await c.cancel();
+      } finally {
+        await driver.stop();
+        await target.destroyQueue?.(q.name).catch(() => {});
+      }
+    });
   });
 }

@@ -60,7 +60,8 @@ export class AmqpDriver implements Driver {
   readonly #supervisor: ConnectionSupervisor;
   readonly #queues = new Map<string, QueueDeclaration>();
   readonly #consumptions = new Set<AmqpConsumption>();
-  readonly #stopSignal = new AbortController();
+  /** Aborted by `stop()`; a new one per start, since the driver can be started again. */
+  #stopSignal = new AbortController();
   /** What consumptions call back into. */
   readonly #host: ConsumptionHost;
   #session: AmqpSession | undefined;
@@ -100,7 +101,14 @@ export class AmqpDriver implements Driver {
   }
 
   async start(): Promise<void> {
-    this.#assertNotStopped();
+    if (this.#stopping) {
+      // Started again after a stop (runtime restart, or the lifecycle
+      // restart policy): finish the stop, then begin a fresh run.
+      await this.#stopping;
+      this.#stopping = undefined;
+      this.#stopSignal = new AbortController();
+      setMaxListeners(0, this.#stopSignal.signal);
+    }
     await this.#supervisor.open();
   }
 
@@ -116,7 +124,7 @@ export class AmqpDriver implements Driver {
     await this.#supervisor.close();
     for (const c of this.#consumptions) c.end();
     this.#consumptions.clear();
-    this.#supervisor.dispose();
+    // The supervisor (and status$) stays: the driver may be started again.
   }
 
   async declare(queue: QueueDeclaration): Promise<void> {

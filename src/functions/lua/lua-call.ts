@@ -10,8 +10,12 @@ export interface LuaCall {
   /** Distinguishes this call's message objects from those of earlier calls. */
   readonly token: number;
   /** Absent while the state loads its files (no message then). */
-  readonly ctx?: HandlerContext;
-  readonly signal?: AbortSignal;
+  readonly ctx: HandlerContext | undefined;
+  /**
+   * `ctx.signal`, read only when needed: a consumer makes the signal on
+   * first use, and most calls end before anything looks at it.
+   */
+  readonly signal: AbortSignal | undefined;
   /** Epoch ms after which the call is stopped (`Infinity` for none). */
   readonly deadline: number;
   /** When the script last got the CPU, for time slicing. */
@@ -27,7 +31,10 @@ export function newLuaCall(ctx: HandlerContext | undefined, limitMs: number): Lu
   const now = Date.now();
   return {
     token: ++lastToken,
-    ...(ctx ? { ctx, signal: ctx.signal } : {}),
+    ctx,
+    get signal() {
+      return ctx?.signal;
+    },
     deadline: limitMs > 0 ? now + limitMs : Infinity,
     sliceStart: now,
   };

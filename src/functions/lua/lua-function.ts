@@ -2,10 +2,11 @@ import { readFile } from 'node:fs/promises';
 import type { FunctionEntry } from '../../config/entry-types.ts';
 import { childLogger } from '../../runtime/logger.ts';
 import type { KindEnv, LoadedFunction } from '../../kinds/kind-descriptors.ts';
-import type { Handler } from '../handler.ts';
+import type { Handler, HandlerContext } from '../handler.ts';
 import { LuaHandlerError, LuaStoppedError } from './lua-errors.ts';
 import { DEFAULT_LUA_TIMEOUT_MS, luaFunctionOptionsSchema } from './lua-options.ts';
 import { LuaStatePool } from './lua-pool.ts';
+import type { LuaOutcome } from './lua-state.ts';
 import { readLuaSource } from './lua-source.ts';
 import { luaErrorText } from './lua-values.ts';
 
@@ -24,7 +25,9 @@ export interface LoadedLuaFunction extends LoadedFunction {
  * The handler acks on a normal return, and throws {@link LuaHandlerError}
  * (so the consumer nacks) on `return nil, err` or a raised error, the
  * latter also logged with the message ID. A call past its limit throws
- * {@link LuaStoppedError}.
+ * {@link LuaStoppedError}. It returns (or throws) synchronously when the
+ * script finished without yielding, and a promise otherwise: like any
+ * handler, call it with `await`.
  *
  * @example
  * ```ts
@@ -54,8 +57,8 @@ export async function loadLuaFunction(entry: FunctionEntry, env: KindEnv): Promi
     loadLogger: childLogger(env.logger, { function: entry.id }),
   });
 
-  const handler: Handler = async (body, ctx) => {
-    const outcome = await pool.run(body, ctx);
+  /** Ack with the value, or throw so the consumer nacks. */
+  const settle = (outcome: LuaOutcome, ctx: HandlerContext): unknown => {
     switch (outcome.kind) {
       case 'ack':
         return outcome.value;
@@ -69,6 +72,13 @@ export async function loadLuaFunction(entry: FunctionEntry, env: KindEnv): Promi
       case 'stopped':
         throw new LuaStoppedError(entry.id, outcome.reason, limitMs);
     }
+  };
+
+  // Not async: a call that did not yield settles in this turn, and the
+  // consumer, which awaits only thenables, skips the microtask hops.
+  const handler: Handler = (body, ctx) => {
+    const outcome = pool.run(body, ctx);
+    return outcome instanceof Promise ? outcome.then((o) => settle(o, ctx)) : settle(outcome, ctx);
   };
 
   return { handler, pool, close: async () => pool.close() };

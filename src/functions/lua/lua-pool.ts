@@ -38,19 +38,40 @@ export class LuaStatePool {
     return this.#idle.length;
   }
 
-  /** Runs one call on a state of its own. */
-  async run(body: unknown, ctx: HandlerContext): Promise<LuaOutcome> {
-    if (this.#closed) throw new Error(`lua function ${this.#spec.entry.id} is closed`);
-    const state = this.#idle.pop() ?? (await this.#grow());
+  /**
+   * Runs one call on a state of its own: synchronously when a state is
+   * idle and the script does not yield, else as a promise. A closed pool
+   * rejects.
+   */
+  run(body: unknown, ctx: HandlerContext): LuaOutcome | Promise<LuaOutcome> {
+    if (this.#closed) return Promise.reject(new Error(`lua function ${this.#spec.entry.id} is closed`));
+    const state = this.#idle.pop();
+    if (state === undefined) return this.#grow().then((grown) => this.#runOn(grown, body, ctx));
+    return this.#runOn(state, body, ctx);
+  }
+
+  #runOn(state: LuaState, body: unknown, ctx: HandlerContext): LuaOutcome | Promise<LuaOutcome> {
+    let result: LuaOutcome | Promise<LuaOutcome>;
     try {
-      return await state.call(body, ctx);
-    } finally {
-      if (state.retired || this.#closed) {
-        this.#all.delete(state);
-        state.close();
-      } else {
-        this.#idle.push(state);
-      }
+      result = state.call(body, ctx);
+    } catch (e) {
+      this.#putBack(state);
+      throw e;
+    }
+    if (!(result instanceof Promise)) {
+      this.#putBack(state);
+      return result;
+    }
+    return result.finally(() => this.#putBack(state));
+  }
+
+  /** Returns a state after a call, or discards it (stopped mid-call, or the pool closed meanwhile). */
+  #putBack(state: LuaState): void {
+    if (state.retired || this.#closed) {
+      this.#all.delete(state);
+      state.close();
+    } else {
+      this.#idle.push(state);
     }
   }
 

@@ -23,6 +23,8 @@ const intKey = (n: bigint): string | number => (n >= -MAX_SAFE && n <= MAX_SAFE 
 const SMALL_INTS = Array.from({ length: 1024 }, (_, i) => BigInt(i));
 const toInteger = (n: number): bigint => (n >= 0 && n < 1024 ? SMALL_INTS[n]! : BigInt(n));
 
+const isDigit = (c: number) => c >= 48 && c <= 57;
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
@@ -292,7 +294,8 @@ export class LuaRaw {
     }
     const base: number = m._lua_gettop(L);
     // Values go into `array` while the keys run 1, 2, ...; the first other key turns it into `object`.
-    let array: unknown[] | undefined = [];
+    let sequential = true;
+    let array: unknown[] | undefined;
     let object: Record<string, unknown> | undefined;
     m._lua_pushnil(L);
     while (m._lua_next(L, index) !== 0) {
@@ -309,19 +312,20 @@ export class LuaRaw {
       } else value = this.#scalar(L, base + 2, valueType);
       if (value === SLOW) return this.#bail(L, base);
       m._lua_settop(L, base + 1); // pop the value, keep the key for lua_next
-      if (array !== undefined) {
-        const next = array.length + 1;
-        if (key === next || key === String(next)) {
-          array.push(value);
+      if (sequential) {
+        const next = (array?.length ?? 0) + 1;
+        if (key === next || (typeof key === 'string' && isDigit(key.charCodeAt(0)) && key === String(next))) {
+          (array ??= []).push(value);
           continue;
         }
+        sequential = false;
         object = {};
-        for (let i = 0; i < array.length; i++) object[i + 1] = array[i];
+        if (array !== undefined) for (let i = 0; i < array.length; i++) object[i + 1] = array[i];
         array = undefined;
       }
       object![key] = value;
     }
-    const result = array !== undefined && array.length > 0 ? array : (object ?? {});
+    const result = array ?? object ?? {};
     if (done !== undefined && ptr !== 0) done.set(ptr, result);
     return result;
   }

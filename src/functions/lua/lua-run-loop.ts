@@ -12,20 +12,40 @@ export type LuaRunResult =
  * Resumes `thread` (function and `nargs` arguments already pushed) until
  * it returns, raises, or has to stop.
  *
- * The coroutine yields for two reasons: a promise (`promise:await()` in
- * `bootstrap.lua`, e.g. `queue.publish`), which is awaited, and the debug
- * hook's time slice, which gives the event loop a turn so timers (the
- * consumer's timeout among them) and other handlers run while a script
- * computes. Between turns the call's stop condition is checked; a stopped
- * call is left suspended, and its owner discards the state.
+ * Synchronous when the script finishes without yielding, which is the
+ * common case (no publish, no long computation): then no promise is
+ * made, and the consumer, which awaits only thenables, acks in the same
+ * turn. Otherwise the rest runs in {@link continueLuaThread}.
  * @internal
  */
-export async function runLuaThread(thread: LuaThread, raw: LuaRaw, nargs: number, call: LuaCall): Promise<LuaRunResult> {
+export function runLuaThread(thread: LuaThread, raw: LuaRaw, nargs: number, call: LuaCall): LuaRunResult | Promise<LuaRunResult> {
+  // call.sliceStart was set when the call record was made, just before.
+  const status = raw.resume(thread.address, nargs);
+  if (status === LuaReturn.Yield) return continueLuaThread(thread, raw, call);
+  return ended(status, raw);
+}
+
+function ended(status: number, raw: LuaRaw): LuaRunResult {
+  return status === LuaReturn.Ok ? { kind: 'ok', count: raw.resultCount } : ERROR;
+}
+
+const ERROR: LuaRunResult = { kind: 'error' };
+const STOPPED: LuaRunResult = { kind: 'stopped' };
+
+/**
+ * Drives a coroutine that yielded. It yields for two reasons: a promise
+ * (`promise:await()` in `bootstrap.lua`, e.g. `queue.publish`), which is
+ * awaited, and the debug hook's time slice, which gives the event loop a
+ * turn so timers (the consumer's timeout among them) and other handlers
+ * run while a script computes. Between turns the call's stop condition is
+ * checked; a stopped call is left suspended, and its owner discards the
+ * state.
+ */
+async function continueLuaThread(thread: LuaThread, raw: LuaRaw, call: LuaCall): Promise<LuaRunResult> {
   const L = thread.address;
-  call.sliceStart = Date.now();
-  let status = raw.resume(L, nargs);
+  let status: number = LuaReturn.Yield;
   while (status === LuaReturn.Yield) {
-    if (call.stopped) return { kind: 'stopped' };
+    if (call.stopped) return STOPPED;
     if (raw.resultCount > 0) {
       const value: unknown = thread.getValue(-1);
       thread.pop(raw.resultCount);
@@ -34,12 +54,11 @@ export async function runLuaThread(thread: LuaThread, raw: LuaRaw, nargs: number
     } else {
       await nextTurn();
     }
-    if (checkStopped(call)) return { kind: 'stopped' };
+    if (checkStopped(call)) return STOPPED;
     call.sliceStart = Date.now();
     status = raw.resume(L, 0);
   }
-  if (status === LuaReturn.Ok) return { kind: 'ok', count: raw.resultCount };
-  return { kind: 'error' };
+  return ended(status, raw);
 }
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));

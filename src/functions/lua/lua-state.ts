@@ -7,7 +7,7 @@ import { newLuaCall, checkStopped, type LuaCall } from './lua-call.ts';
 import { createLuaEngine } from './lua-engine.ts';
 import { createNativeLog } from './lua-native.ts';
 import { LuaRaw, SLOW } from './lua-raw.ts';
-import { runLuaThread } from './lua-run-loop.ts';
+import { runLuaThread, type LuaRunResult } from './lua-run-loop.ts';
 import { luaLoadError, type LuaSourceFile } from './lua-source.ts';
 import { toLuaValue } from './lua-values.ts';
 
@@ -90,17 +90,39 @@ export class LuaState {
    * Runs the handler on `body`. Never throws for script failures: see
    * {@link LuaOutcome}. The body goes in and the results come out through
    * {@link LuaRaw} (wasmoon's conversion only for what it leaves alone):
-   * this is the per-message path.
+   * this is the per-message path. Synchronous unless the script yields
+   * (see `runLuaThread`).
    */
-  async call(body: unknown, ctx: HandlerContext): Promise<LuaOutcome> {
+  call(body: unknown, ctx: HandlerContext): LuaOutcome | Promise<LuaOutcome> {
     const thread = this.#thread;
     const raw = this.#raw;
     const L = thread.address;
     raw.pushRef(L, LUA_REGISTRYINDEX, this.#handlerRef);
     if (!raw.push(L, body)) thread.pushValue(toLuaValue(body));
     const call = (this.#call = newLuaCall(ctx, this.#limitMs));
+    let run: LuaRunResult | Promise<LuaRunResult>;
     try {
-      const run = await runLuaThread(thread, raw, 1, call);
+      run = runLuaThread(thread, raw, 1, call);
+    } catch (e) {
+      this.#release();
+      throw e;
+    }
+    if (!(run instanceof Promise)) return this.#outcome(run, call);
+    return run.then(
+      (r) => this.#outcome(r, call),
+      (e: unknown) => {
+        this.#release();
+        throw e;
+      },
+    );
+  }
+
+  /** Reads how the call ended off the stack, then clears it. */
+  #outcome(run: LuaRunResult, call: LuaCall): LuaOutcome {
+    const thread = this.#thread;
+    const raw = this.#raw;
+    const L = thread.address;
+    try {
       if (run.kind === 'stopped' || call.stopped) {
         // The coroutine is suspended or dead mid-script; a fresh state is cheaper to trust.
         this.#retired = true;
@@ -119,9 +141,13 @@ export class LuaState {
       const value: unknown = run.count >= 1 ? this.#value(base + 1) : undefined;
       return { kind: 'ack', value: value ?? undefined };
     } finally {
-      this.#call = undefined;
-      if (!this.#retired) raw.setTop(L, 0);
+      this.#release();
     }
+  }
+
+  #release(): void {
+    this.#call = undefined;
+    if (!this.#retired) this.#raw.setTop(this.#thread.address, 0);
   }
 
   /** A stack value as JS: the fast reader, else wasmoon's conversion. */
@@ -167,7 +193,7 @@ export class LuaState {
         lua.lua_yieldk(L, 0, 0, null);
       }
     }, 'vii');
-    if (!process.env.NOHOOK) lua.lua_sethook(this.#thread.address, this.#hook, LuaEventMasks.Count, HOOK_EVERY);
+    lua.lua_sethook(this.#thread.address, this.#hook, LuaEventMasks.Count, HOOK_EVERY);
   }
 
   async #load(spec: LuaStateSpec): Promise<void> {

@@ -1,0 +1,43 @@
+/**
+ * `npm run bench [-- section...]`: throughput of each part against the
+ * baseline its issue names, in the same run, as medians of several rounds
+ * and ratios. Sections: memory (vs fastq), amqp (vs raw amqplib), redis
+ * (vs BullMQ and a raw pipeline), lua (vs the same JS handler), inspect
+ * (with vs without the inspector). No section: all of them.
+ *
+ * Speed is measured here, never in tests: these machines are small and
+ * noisy, so only medians and same-run ratios mean anything.
+ */
+import os from 'node:os';
+
+type Section = () => Promise<string[]>;
+
+const SECTIONS: Record<string, Section> = {
+  memory: async () => (await import('./memory-bench.ts')).runMemoryBench(Number(process.env['ROUNDS'] ?? 7)),
+  amqp: async () => (await import('./amqp-bench.ts')).runAmqpBench(Number(process.env['ROUNDS'] ?? 3)),
+  redis: async () => (await import('./redis-bench.ts')).runRedisBench(Number(process.env['ROUNDS'] ?? 3)),
+  lua: async () => (await import('./lua-bench.ts')).runLuaBench().then((s) => s.lines),
+  inspect: async () => {
+    const mod = (await import('./inspect-bench.ts').catch(() => undefined)) as { runInspectBench?: () => Promise<string[]> } | undefined;
+    return mod?.runInspectBench ? mod.runInspectBench() : ['(no inspect benchmark in this build)'];
+  },
+};
+
+const wanted = process.argv.slice(2).filter((a) => a !== '--');
+const unknown = wanted.filter((w) => !(w in SECTIONS));
+if (unknown.length > 0) {
+  console.error(`unknown section(s): ${unknown.join(', ')}; choose from ${Object.keys(SECTIONS).join(', ')}`);
+  process.exit(2);
+}
+console.log(`actorq benchmarks on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown cpu'}), node ${process.version}`);
+let failed = false;
+for (const name of wanted.length ? wanted : Object.keys(SECTIONS)) {
+  console.log(`\n## ${name}`);
+  try {
+    for (const line of await SECTIONS[name]!()) console.log(line);
+  } catch (error) {
+    failed = true;
+    console.log(`  failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+process.exitCode = failed ? 1 : 0;
