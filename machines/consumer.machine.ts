@@ -120,7 +120,7 @@ export const consumerMachine = setup({
     running: {
       entry: 'startWorkers',
       on: {
-        'consumer.stop': 'draining',
+        'consumer.stop': 'stopped',
         'consumer.fail': [
           {
             guard: 'mayRestart',

@@ -22,21 +22,31 @@ export interface DeliveryHost {
  * made only if the handler reads them.
  */
 export class DeliveryContext implements HandlerContext, MessageHandle {
+  // Plain fields assigned in the constructor, not class-field initialisers
+  // or #private fields: this object is made once per message, and measured
+  // that way its construction costs about half as much.
   /** A {@link DeliveryState} value; moved only through the delivery table. */
-  state: number = DeliveryState.processing;
+  state: number;
   /** When the handler started (ms, `performance.now()`), only tracked when the consumer has a timeout. */
-  startedAt = 0;
+  startedAt: number;
   readonly delivery: Delivery;
   /** The subscription that delivered this message: settles go back through it even after a restart. */
   readonly consumption: Consumption;
-  readonly #host: DeliveryHost;
-  #controller: AbortController | undefined;
-  #logger: Logger | undefined;
+  /** @internal */
+  private readonly host: DeliveryHost;
+  /** @internal Made on first read of `signal` (or by an abort). */
+  private controller: AbortController | undefined;
+  /** @internal Made on first read of `logger`. */
+  private boundLogger: Logger | undefined;
 
   constructor(host: DeliveryHost, consumption: Consumption, delivery: Delivery) {
-    this.#host = host;
+    this.state = DeliveryState.processing;
+    this.startedAt = 0;
+    this.host = host;
     this.consumption = consumption;
     this.delivery = delivery;
+    this.controller = undefined;
+    this.boundLogger = undefined;
   }
 
   get message(): MessageHandle {
@@ -52,19 +62,19 @@ export class DeliveryContext implements HandlerContext, MessageHandle {
   }
 
   get consumerId(): string {
-    return this.#host.consumerId;
+    return this.host.consumerId;
   }
 
   get signal(): AbortSignal {
-    if (!this.#controller) {
-      this.#controller = new AbortController();
-      if (this.#host.aborting) this.#controller.abort(new Error('consumer is stopping'));
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.host.aborting) this.controller.abort(new Error('consumer is stopping'));
     }
-    return this.#controller.signal;
+    return this.controller.signal;
   }
 
   get logger(): Logger {
-    return (this.#logger ??= childLogger(this.#host.logger, { consumer: this.#host.consumerId, message_id: this.delivery.id }));
+    return (this.boundLogger ??= childLogger(this.host.logger, { consumer: this.host.consumerId, message_id: this.delivery.id }));
   }
 
   header(name: string): Headers[string] | undefined {
@@ -72,27 +82,27 @@ export class DeliveryContext implements HandlerContext, MessageHandle {
   }
 
   ack(): void {
-    this.#host.settleEarly(this, true);
+    this.host.settleEarly(this, true);
   }
 
   nack(reason?: unknown): void {
-    this.#host.settleEarly(this, false, reason);
+    this.host.settleEarly(this, false, reason);
   }
 
   publish(queueId: string, body: unknown, options?: { headers?: Readonly<Record<string, unknown>> }): Promise<void> {
-    return this.#host.publish(queueId, body, options);
+    return this.host.publish(queueId, body, options);
   }
 
   info(queueId: string): Promise<QueueInfo> {
-    return this.#host.info(queueId);
+    return this.host.info(queueId);
   }
 
   /** @internal Fires the signal (shutdown or timeout). */
   abort(reason: unknown): void {
-    if (this.#controller) this.#controller.abort(reason);
+    if (this.controller) this.controller.abort(reason);
     else {
-      this.#controller = new AbortController();
-      this.#controller.abort(reason);
+      this.controller = new AbortController();
+      this.controller.abort(reason);
     }
   }
 }

@@ -50,6 +50,9 @@ export interface Driver {
    * allowed where the backend can hold it (memory).
    *
    * Rejects with `NotFoundError` for a queue that was never declared.
+   *
+   * The driver may keep `messages` (the memory driver queues the array
+   * itself rather than copying it): callers must not change it afterwards.
    */
   publish(queueName: string, messages: readonly Message[], options?: PublishOptions): Promise<void>;
 
@@ -115,7 +118,8 @@ export type Delivery = Message;
  */
 export interface Consumption {
   /**
-   * Deliveries in batches (each non-empty). Completes when the consumption
+   * Deliveries in batches (each non-empty; the consumer may keep the
+   * arrays). Completes when the consumption
    * is cancelled or the driver stops; errors if the backend ends it.
    */
   readonly deliveries: Observable<readonly Delivery[]>;

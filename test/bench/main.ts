@@ -18,7 +18,8 @@ const SECTIONS: Record<string, Section> = {
   redis: async () => (await import('./redis-bench.ts')).runRedisBench(Number(process.env['ROUNDS'] ?? 3)),
   lua: async () => (await import('./lua-bench.ts')).runLuaBench().then((s) => s.lines),
   inspect: async () => {
-    const mod = (await import('./inspect-bench.ts').catch(() => undefined)) as { runInspectBench?: () => Promise<string[]> } | undefined;
+    const path = './inspect-bench.ts';
+    const mod = (await import(path).catch(() => undefined)) as { runInspectBench?: () => Promise<string[]> } | undefined;
     return mod?.runInspectBench ? mod.runInspectBench() : ['(no inspect benchmark in this build)'];
   },
 };

@@ -7,8 +7,8 @@ import { compare, formatRate, rate } from './bench-utils.ts';
 const CONCURRENCY = 10;
 const PREFETCH = 100;
 /** Publisher batch size, and the memory queue's max_length (its default is 1000). */
-const BATCH = 1000;
-const MAX_LENGTH = 2000;
+const BATCH = Number(process.env.BENCH_BATCH ?? 500);
+const MAX_LENGTH = Number(process.env.BENCH_MAXLEN ?? 1000);
 
 /** The trivial async handler every contender runs. */
 const handler = async (body: unknown) => body;

@@ -20,7 +20,7 @@ export interface RuntimeTarget {
 }
 
 /** Every backend available here: memory always; Redis and RabbitMQ unless disabled with ACTORQ_TEST_DRIVERS. */
-export const RUNTIME_TARGETS: readonly RuntimeTarget[] = [
+export const RUNTIME_TARGETS: readonly RuntimeTarget[] = (<RuntimeTarget[]>[
   { name: 'memory', driverFields: () => 'kind: queue.driver.memory', cleanup: async () => {} },
   {
     name: 'redis',
@@ -34,7 +34,7 @@ export const RUNTIME_TARGETS: readonly RuntimeTarget[] = [
       for (const n of names) await destroyQueue(n).catch(() => {});
     },
   },
-].filter((t) => (process.env['ACTORQ_TEST_DRIVERS'] ?? 'memory,redis,amqp').split(',').includes(t.name));
+]).filter((t) => (process.env['ACTORQ_TEST_DRIVERS'] ?? 'memory,redis,amqp').split(',').includes(t.name));
 
 /** Shape of the one consumer the harness configures. */
 export interface HarnessOptions {

@@ -22,12 +22,12 @@ const serialize = (s: Snapshot<unknown>) => JSON.stringify((s as { value?: unkno
 export function transitionPaths(machine: AnyStateMachine, events: readonly EventObject[]): { model: TestModel<any, any, any>; paths: TransitionPath[] } {
   const model = createTestModel(machine, { events: events as never, serializeState: serialize as never, limit: 10_000 });
   const shortest = new Map<string, TransitionPath['steps']>();
-  for (const path of model.getShortestPaths()) shortest.set(serialize(path.state), path.steps as never);
+  for (const path of model.getShortestPaths({ allowDuplicatePaths: true })) shortest.set(serialize(path.state), path.steps as never);
   const adjacency = model.getAdjacencyMap();
   const paths: TransitionPath[] = [];
   for (const [key, { state, transitions }] of Object.entries(adjacency)) {
     const prefix = shortest.get(serialize(state)) ?? [];
-    for (const { event, state: next } of Object.values(transitions)) {
+    for (const { event, state: next } of Object.values(transitions) as { event: EventObject; state: Snapshot<unknown> }[]) {
       if (!(state as { can(e: EventObject): boolean }).can(event)) continue;
       paths.push({ description: `${key} --${event.type}--> ${serialize(next)}`, steps: [...prefix, { event, state: next }] as never });
     }
@@ -45,6 +45,7 @@ export async function runPath(
   let from = initial;
   await check(from);
   for (const { event, state } of path.steps) {
+    if (event.type === 'xstate.init') continue;
     const to = String(state.value);
     try {
       await exec(event, from, to);

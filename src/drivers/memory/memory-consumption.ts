@@ -60,8 +60,7 @@ export class MemoryConsumption implements Consumption {
   }
 
   release(deliveries: readonly Delivery[]): void {
-    // Unshift in reverse so the batch keeps its order at the head.
-    for (let i = deliveries.length - 1; i >= 0; i--) this.#queue.ready.unshift(deliveries[i]!);
+    this.#queue.ready.unshiftAll(deliveries);
     this.#queue.inFlight -= deliveries.length;
     this.#driver.schedulePump(this.#queue);
   }

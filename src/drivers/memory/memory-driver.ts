@@ -68,7 +68,7 @@ export class MemoryDriver implements Driver {
     if (!queue) return Promise.reject(new NotFoundError('queue', queueName, `driver ${this.id}`));
     // Fast path: room for all and nobody queued ahead (FIFO between publishers).
     if (queue.waiters.length === 0 && queue.room >= messages.length) {
-      for (let i = 0; i < messages.length; i++) queue.ready.push(messages[i]!);
+      queue.ready.pushAll(messages);
       this.schedulePump(queue);
       return RESOLVED;
     }
@@ -145,7 +145,8 @@ export class MemoryDriver implements Driver {
     let admitted = false;
     for (let w = queue.waiters.peek(); w && queue.room > 0; w = queue.waiters.peek()) {
       const n = Math.min(queue.room, w.messages.length - w.next);
-      for (let i = 0; i < n; i++) queue.ready.push(w.messages[w.next++]!);
+      queue.ready.pushAll(w.messages, w.next, w.next + n);
+      w.next += n;
       admitted ||= n > 0;
       if (w.next < w.messages.length) break;
       queue.waiters.shift();

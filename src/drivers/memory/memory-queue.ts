@@ -1,5 +1,6 @@
 import type { Message } from '../../message/message.ts';
 import { Deque } from '../../util/deque.ts';
+import { ChunkQueue } from '../../util/chunk-queue.ts';
 import type { MemoryConsumption } from './memory-consumption.ts';
 
 /** A publisher waiting for room in a full queue. */
@@ -21,7 +22,7 @@ export class MemoryQueue {
   readonly name: string;
   /** Bound on ready messages for publishers. Requeues and releases ignore it: they must never drop. */
   maxLength: number;
-  readonly ready = new Deque<Message>(64);
+  readonly ready = new ChunkQueue<Message>();
   /** Delivered to a consumer, not yet settled. */
   inFlight = 0;
   readonly consumers: MemoryConsumption[] = [];

@@ -1,9 +1,7 @@
 import type { LuaEngine } from 'wasmoon';
 import type { Logger, LogFields } from '../../runtime/logger.ts';
 import { LuaRaw, SLOW } from './lua-raw.ts';
-
-const T_STRING = 4;
-const T_TABLE = 5;
+import { T_STRING, T_TABLE } from './lua-raw-support.ts';
 
 /**
  * Creates `log(level, message, fields)` as a Lua C function (a function

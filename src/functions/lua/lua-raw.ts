@@ -1,58 +1,26 @@
 import type { LuaWasm } from 'wasmoon';
-import { luaWasmExports } from './lua-engine.ts';
+import {
+  intKey,
+  isDigit,
+  MAX_DEPTH,
+  MAX_OBJECTS,
+  rawFunctions,
+  T_BOOLEAN,
+  T_NIL,
+  T_NONE,
+  T_NUMBER,
+  T_STRING,
+  T_TABLE,
+  toInteger,
+  type HeapViews,
+  type RawFunctions,
+} from './lua-raw-support.ts';
 
 /** Returned by {@link LuaRaw.read} for a value the fast path does not convert. @internal */
 export const SLOW = Symbol('lua-raw-slow');
 
-// Lua 5.4 type tags (lua.h).
-const T_NONE = -1;
-const T_NIL = 0;
-const T_BOOLEAN = 1;
-const T_NUMBER = 3;
-const T_STRING = 4;
-const T_TABLE = 5;
-/** Deeper data goes through wasmoon, which handles it (or fails) as before. */
-const MAX_DEPTH = 64;
-/** Bodies with more objects than this go through wasmoon (the repeat check is linear). */
-const MAX_OBJECTS = 256;
-
-/** `lua_Integer` keys as JS property names: safe ones as numbers (JS spells them alike), others as exact text. */
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const intKey = (n: bigint): string | number => (n >= -MAX_SAFE && n <= MAX_SAFE ? Number(n) : String(n));
-/** `lua_Integer`s for small numbers, made once: a BigInt per array index and count adds up. */
-const SMALL_INTS = Array.from({ length: 1024 }, (_, i) => BigInt(i));
-const toInteger = (n: number): bigint => (n >= 0 && n < 1024 ? SMALL_INTS[n]! : BigInt(n));
-
-const isDigit = (c: number) => c >= 48 && c <= 57;
-
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-
-/** The emscripten module's memory views; wasmoon's typings do not list them. */
-interface HeapViews {
-  HEAPU8: Uint8Array;
-  HEAP32: Int32Array;
-  HEAPU32: Uint32Array;
-}
-
-/** Lua API and allocator functions, named as the module names them (`_lua_gettop`). */
-interface RawFunctions {
-  _malloc(size: number): number;
-  _free(ptr: number): void;
-  [name: `_lua_${string}`]: (...args: any[]) => any;
-}
-
-/**
- * The functions straight from the instance when {@link luaWasmExports}
- * has them (see `lua-engine.ts` for why), else the module's own wrappers.
- */
-function rawFunctions(module: RawFunctions): RawFunctions {
-  const exports = luaWasmExports();
-  if (!exports) return module;
-  const fns: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(exports)) if (typeof value === 'function') fns[`_${name}`] = value;
-  return fns as unknown as RawFunctions;
-}
 
 /**
  * Plain data across the JS/Lua boundary through the raw exports of the
@@ -115,7 +83,8 @@ export class LuaRaw {
 
   /** Pushes a string, NUL bytes included. */
   pushString(L: number, s: string): void {
-    this.#m._lua_pushlstring(L, this.#buf, this.#write(s));
+    const length = this.#write(s); // first: it may move the buffer
+    this.#m._lua_pushlstring(L, this.#buf, length);
   }
 
   /** Pushes plain data; `false` (and nothing pushed) when wasmoon must convert it. */
