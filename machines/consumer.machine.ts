@@ -120,7 +120,7 @@ export const consumerMachine = setup({
     running: {
       entry: 'startWorkers',
       on: {
-        'consumer.stop': 'stopped',
+        'consumer.stop': 'draining',
         'consumer.fail': [
           {
             guard: 'mayRestart',
