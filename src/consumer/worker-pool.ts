@@ -44,6 +44,8 @@ interface Slot {
   idleWaiters: (() => void)[];
   /** Start of a sampled handler call (ms), or 0. */
   t0: number;
+  /** When the current handler started (ms), tracked only when the consumer has a timeout. */
+  startedAt: number;
   /** Continuations made once per worker, so an async handler costs no closure per message. */
   onFulfilled: () => void;
   onRejected: (error: unknown) => void;
@@ -73,6 +75,8 @@ export class WorkerPool implements DeliveryHost {
   readonly #idleSlots: number[];
   readonly #window: number;
   readonly #creditBatch: number;
+  /** Whether handlers have a time limit (checked per message, so kept as a plain flag). */
+  readonly #timed: boolean;
   #consumption: Consumption | undefined;
   #subscription: Subscription | undefined;
   #accepting = false;
@@ -91,6 +95,7 @@ export class WorkerPool implements DeliveryHost {
     this.consumerId = options.consumerId;
     this.logger = options.logger;
     this.#window = options.prefetch + options.concurrency;
+    this.#timed = options.timeout !== undefined;
     // Return credit in halves of the window: few requests keep the driver's
     // pump cheap and its batches large, while the other half still buffered
     // keeps the workers fed until the refill lands.
@@ -274,6 +279,7 @@ export class WorkerPool implements DeliveryHost {
       busy: false,
       idleWaiters: [],
       t0: 0,
+      startedAt: 0,
       onFulfilled: () => {
         this.#succeed(slot.ctx!);
         this.#resume(slot);
@@ -297,8 +303,8 @@ export class WorkerPool implements DeliveryHost {
     const ctx = new DeliveryContext(this, this.#consumption!, delivery);
     slot.ctx = ctx;
     this.#running++;
-    if (this.#o.timeout !== undefined) ctx.startedAt = performance.now();
-    slot.t0 = this.#latency !== undefined && (++this.#latencyTick & LATENCY_MASK) === 0 ? performance.now() : 0;
+    if (this.#timed) slot.startedAt = performance.now();
+    if (this.#latency !== undefined) slot.t0 = (++this.#latencyTick & LATENCY_MASK) === 0 ? performance.now() : 0;
     return ctx;
   }
 
@@ -313,19 +319,24 @@ export class WorkerPool implements DeliveryHost {
 
   /** Closes a message's life, returns credit, and takes the next message (or nothing when draining). */
   #finish(slot: Slot, ctx: DeliveryContext): Delivery | undefined {
-    if (slot.t0 !== 0) this.#latency!.record(performance.now() - slot.t0);
+    if (slot.t0 !== 0) {
+      this.#latency!.record(performance.now() - slot.t0);
+      slot.t0 = 0;
+    }
     ctx.state = DELIVERY_TABLE[ctx.state * DELIVERY_EVENT_COUNT + EV_FINISH]!;
     slot.ctx = undefined;
     this.#running--;
+    const next = this.#accepting ? this.#buffer.shift() : undefined;
     const consumption = ctx.consumption;
     // Credit only for the subscription that delivered the message: after a
-    // restart, old messages finishing must not widen the new window.
-    if (consumption === this.#consumption && (++this.#pendingCredit >= this.#creditBatch || this.#buffer.length === 0)) {
+    // restart, old messages finishing must not widen the new window. Flush
+    // early when the buffer ran dry, so an idle pool never sits on credit.
+    if (consumption === this.#consumption && (++this.#pendingCredit >= this.#creditBatch || next === undefined)) {
       const credit = this.#pendingCredit;
       this.#pendingCredit = 0;
       consumption.request(credit);
     }
-    return this.#accepting ? this.#buffer.shift() : undefined;
+    return next;
   }
 
   /** The worker has nothing to do: mark it idle and wake whoever waits for that. */
@@ -397,7 +408,7 @@ export class WorkerPool implements DeliveryHost {
       const now = performance.now();
       for (const slot of this.#slots) {
         const ctx = slot.ctx;
-        if (!ctx || ctx.state !== DeliveryState.processing || now - ctx.startedAt < timeout) continue;
+        if (!ctx || ctx.state !== DeliveryState.processing || now - slot.startedAt < timeout) continue;
         const error = new ActorqError('HANDLER_TIMEOUT', `handler of ${this.consumerId} exceeded its timeout of ${timeout}ms`);
         ctx.abort(error);
         // The worker stays busy until the handler really returns, so the

@@ -48,9 +48,12 @@ export class Publisher {
     try {
       const now = nowSeconds();
       const messages: Message[] = new Array(bodies.length);
+      const withHeaders = options?.headers !== undefined;
       for (let i = 0; i < bodies.length; i++) {
-        assertBody(bodies[i], queueId);
-        messages[i] = new OutgoingMessage(bodies[i], this.#headers(queueId, options, now), now);
+        const body = bodies[i];
+        // Numbers and non-empty strings need no further check: the common case stays inline.
+        if (typeof body !== 'number' && typeof body !== 'string') assertBody(body, queueId);
+        messages[i] = new OutgoingMessage(body, withHeaders ? this.#headers(queueId, options, now) : undefined, now);
       }
       this.published.set(queueId, (this.published.get(queueId) ?? 0) + bodies.length);
       return binding.driver.publish(binding.declaration.name, messages, options);

@@ -31,3 +31,12 @@ export async function compare(rounds: number, contenders: Record<string, () => P
   }
   return Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, { median: median(v), runs: v }]));
 }
+
+/**
+ * Median of the per-round ratios `a / b`. Rounds run back to back, so a
+ * noisy neighbour slows both sides of a round alike: on a shared 2-core
+ * machine this is steadier than the ratio of the two medians.
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[]): number {
+  return median(a.map((x, i) => x / b[i]!));
+}

@@ -2,7 +2,7 @@ import fastq from 'fastq';
 import { createRuntime } from '../../src/index.ts';
 import { silentLogger } from '../../src/runtime/logger.ts';
 import { parseConfigText } from '../../src/config/load-config.ts';
-import { compare, formatRate, rate } from './bench-utils.ts';
+import { compare, formatRate, pairedRatio, rate } from './bench-utils.ts';
 
 const CONCURRENCY = 10;
 const PREFETCH = 100;
@@ -75,12 +75,14 @@ export async function runMemoryBench(rounds = 7, count = 1_000_000): Promise<str
   await actorqRun(count / 10);
   const results = await compare(rounds, { fastq: () => fastqRun(count), actorq: () => actorqRun(count) });
   const base = results['fastq']!.median;
+  const paired = pairedRatio(results['actorq']!.runs, results['fastq']!.runs);
   return [
     `memory driver, end to end (publish -> handler -> ack), ${count.toLocaleString('en')} messages, concurrency ${CONCURRENCY}, prefetch ${PREFETCH}, median of ${rounds}`,
     ...Object.entries(results).map(
       ([name, r]) =>
         `  ${name.padEnd(8)} ${formatRate(r.median).padStart(14)}   ratio vs fastq ${(r.median / base).toFixed(2)}x   runs: ${r.runs.map((x) => formatRate(x)).join(', ')}`,
     ),
+    `  actorq/fastq, median of per-round ratios: ${paired.toFixed(2)}x (target >= 1.0)`,
   ];
 }
 
