@@ -74,3 +74,22 @@ export function applyNack(
   );
   return { outcome: 'dead_lettered', pending };
 }
+
+/**
+ * Logs a nack. A dead-letter is an error. A requeue is a warning at the
+ * first failure and at every power of ten (with a hint from ten on), and
+ * debug otherwise: a message that keeps failing without a `dead_letter`
+ * policy would otherwise flood the log.
+ */
+export function logNack(logger: Logger, outcome: NackOutcome, fields: { consumer: string; message_id: string; error: string }, attempts: number, deadLetterQueueId?: string): void {
+  if (outcome === 'dead_lettered') {
+    logger.error('handler failed; message dead-lettered', { ...fields, attempts, dead_letter_queue: deadLetterQueueId });
+    return;
+  }
+  const loud = Number.isInteger(Math.log10(attempts));
+  logger[loud ? 'warn' : 'debug']('handler failed; message requeued', {
+    ...fields,
+    attempts,
+    ...(attempts >= 10 && loud ? { hint: 'set dead_letter on the queue to stop retrying a poison message' } : {}),
+  });
+}

@@ -7,7 +7,9 @@ import { ActorqError } from '../errors/actorq-error.ts';
 import { PrefetchBuffer } from './prefetch-buffer.ts';
 import { DeliveryContext, type DeliveryHost } from './delivery-context.ts';
 import { DELIVERY_EVENT_COUNT, DELIVERY_STATE_NAMES, DELIVERY_TABLE, DeliveryEventId, DeliveryState, NO_TRANSITION, nextDeliveryState } from './delivery-table.ts';
-import { applyNack, reasonText, type DeadLetterTarget } from './settle-policy.ts';
+import { applyNack, logNack, reasonText, type DeadLetterTarget } from './settle-policy.ts';
+import { PendingSettles } from './pending-settles.ts';
+import { HandlerTimeouts } from './handler-timeouts.ts';
 import { ConsumerCounters } from './consumer-counters.ts';
 import { LatencySampler } from '../metrics/latency-sampler.ts';
 
@@ -46,6 +48,8 @@ interface Slot {
   t0: number;
   /** When the current handler started (ms), tracked only when the consumer has a timeout. */
   startedAt: number;
+  /** Whether the slot holds a message still waiting for its handler (what the timeout sweeper checks). */
+  readonly overdueCandidate: boolean;
   /** Continuations made once per worker, so an async handler costs no closure per message. */
   onFulfilled: () => void;
   onRejected: (error: unknown) => void;
@@ -83,9 +87,9 @@ export class WorkerPool implements DeliveryHost {
   #aborting = false;
   #pendingCredit = 0;
   #running = 0;
-  readonly #settling = new Set<Promise<void>>();
+  readonly #settles: PendingSettles;
   #drainWaiters: (() => void)[] = [];
-  #sweeper: ReturnType<typeof setInterval> | undefined;
+  readonly #timeouts = new HandlerTimeouts<Slot>();
   /** Handler latency, sampled; undefined (and free) until metrics ask for it. */
   #latency: LatencySampler | undefined;
   #latencyTick = 0;
@@ -94,6 +98,7 @@ export class WorkerPool implements DeliveryHost {
     this.#o = options;
     this.consumerId = options.consumerId;
     this.logger = options.logger;
+    this.#settles = new PendingSettles(options.consumerId, options.logger);
     this.#window = options.prefetch + options.concurrency;
     this.#timed = options.timeout !== undefined;
     // Return credit in halves of the window: few requests keep the driver's
@@ -140,7 +145,7 @@ export class WorkerPool implements DeliveryHost {
       complete: () => this.#onEnd(consumption, undefined),
     });
     consumption.request(this.#window);
-    if (this.#o.timeout !== undefined) this.#startSweeper(this.#o.timeout);
+    if (this.#o.timeout !== undefined) this.#timeouts.start(this.#slots, this.#o.timeout, (slot) => this.#expire(slot));
   }
 
   /**
@@ -151,15 +156,15 @@ export class WorkerPool implements DeliveryHost {
   beginDrain(): void {
     this.#accepting = false;
     this.#aborting = true;
-    this.#stopSweeper();
+    this.#timeouts.stop();
     const consumption = this.#consumption;
     this.#consumption = undefined;
     if (!consumption) return;
-    this.#track(consumption.cancel());
+    this.#settles.track(consumption.cancel());
     const buffered = this.#buffer.drain();
     if (buffered.length > 0) {
       this.counters.released += buffered.length;
-      this.#track(consumption.release(buffered));
+      this.#settles.track(consumption.release(buffered));
     }
     const reason = new ActorqError('ABORTED', `consumer ${this.consumerId} is stopping`);
     for (const slot of this.#slots) slot.ctx?.abort(reason);
@@ -167,9 +172,9 @@ export class WorkerPool implements DeliveryHost {
 
   /** Resolves when no handler runs and every settle reached the driver. */
   async drained(): Promise<void> {
-    while (this.#running > 0 || this.#settling.size > 0) {
+    while (this.#running > 0 || this.#settles.size > 0) {
       if (this.#running > 0) await new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
-      else await Promise.allSettled([...this.#settling]);
+      else await this.#settles.settled();
     }
     this.#subscription?.unsubscribe();
   }
@@ -192,7 +197,7 @@ export class WorkerPool implements DeliveryHost {
       const ctx = slot.ctx;
       if (!ctx || !this.#move(ctx, EV_RELEASE)) continue;
       released++;
-      this.#track(ctx.consumption.release([ctx.delivery]));
+      this.#settles.track(ctx.consumption.release([ctx.delivery]));
     }
     this.counters.released += released;
     return released;
@@ -217,7 +222,7 @@ export class WorkerPool implements DeliveryHost {
     if (!this.#accepting || consumption !== this.#consumption) {
       // Arrived after the drain began: straight back, untouched.
       this.counters.released += batch.length;
-      this.#track(consumption.release(batch));
+      this.#settles.track(consumption.release(batch));
       return;
     }
     this.counters.delivered += batch.length;
@@ -280,6 +285,9 @@ export class WorkerPool implements DeliveryHost {
       idleWaiters: [],
       t0: 0,
       startedAt: 0,
+      get overdueCandidate() {
+        return slot.ctx !== undefined && slot.ctx.state === DeliveryState.processing;
+      },
       onFulfilled: () => {
         this.#succeed(slot.ctx!);
         this.#resume(slot);
@@ -358,7 +366,7 @@ export class WorkerPool implements DeliveryHost {
     ctx.state = DeliveryState.acked;
     this.counters.acked++;
     const pending = ctx.consumption.ack(ctx.delivery);
-    if (pending !== undefined) this.#track(pending);
+    if (pending !== undefined) this.#settles.track(pending);
   }
 
   #nack(ctx: DeliveryContext, reason: unknown): void {
@@ -366,22 +374,10 @@ export class WorkerPool implements DeliveryHost {
     this.counters.nacked++;
     const o = this.#o;
     const { outcome, pending } = applyNack(ctx.consumption, ctx.delivery, reason, o.queueId, o.driver, o.deadLetter, this.logger);
-    if (pending !== undefined) this.#track(pending);
-    const fields = { consumer: this.consumerId, message_id: ctx.delivery.id, error: reasonText(reason) };
-    if (outcome === 'dead_lettered') {
-      this.counters.deadLettered++;
-      this.logger.error('handler failed; message dead-lettered', { ...fields, dead_letter_queue: o.deadLetter!.queueId });
-    } else {
-      // A message that keeps failing without a dead_letter policy would flood
-      // the log: say it at the first failure and at every power of ten.
-      const attempts = Number(ctx.delivery.headers['attempts'] ?? 0) + 1;
-      const loud = Number.isInteger(Math.log10(attempts));
-      this.logger[loud ? 'warn' : 'debug']('handler failed; message requeued', {
-        ...fields,
-        attempts,
-        ...(attempts >= 10 && loud ? { hint: 'set dead_letter on the queue to stop retrying a poison message' } : {}),
-      });
-    }
+    if (pending !== undefined) this.#settles.track(pending);
+    if (outcome === 'dead_lettered') this.counters.deadLettered++;
+    const attempts = Number(ctx.delivery.headers['attempts'] ?? 0) + 1;
+    logNack(this.logger, outcome, { consumer: this.consumerId, message_id: ctx.delivery.id, error: reasonText(reason) }, attempts, o.deadLetter?.queueId);
   }
 
   #onEnd(consumption: Consumption, error: unknown): void {
@@ -389,38 +385,16 @@ export class WorkerPool implements DeliveryHost {
     this.#o.onFailure(error ?? new ActorqError('LIFECYCLE', `subscription of consumer ${this.consumerId} to ${this.#o.queueId} ended`));
   }
 
-  #track(pending: void | Promise<void>): void {
-    if (!pending) return;
-    const p: Promise<void> = pending.then(
-      () => void this.#settling.delete(p),
-      (error: unknown) => {
-        this.#settling.delete(p);
-        this.logger.error('settling a message failed; the backend will redeliver it', { consumer: this.consumerId, error });
-      },
-    );
-    this.#settling.add(p);
-  }
-
-  #startSweeper(timeout: number): void {
-    this.#stopSweeper();
-    const period = Math.max(10, Math.min(1000, Math.floor(timeout / 4)));
-    this.#sweeper = setInterval(() => {
-      const now = performance.now();
-      for (const slot of this.#slots) {
-        const ctx = slot.ctx;
-        if (!ctx || ctx.state !== DeliveryState.processing || now - slot.startedAt < timeout) continue;
-        const error = new ActorqError('HANDLER_TIMEOUT', `handler of ${this.consumerId} exceeded its timeout of ${timeout}ms`);
-        ctx.abort(error);
-        // The worker stays busy until the handler really returns, so the
-        // concurrency bound holds; the message is retried meanwhile.
-        this.#nack(ctx, error);
-      }
-    }, period);
-    this.#sweeper.unref?.();
-  }
-
-  #stopSweeper(): void {
-    if (this.#sweeper) clearInterval(this.#sweeper);
-    this.#sweeper = undefined;
+  /**
+   * A handler ran past the consumer's `timeout`: fire its signal and nack
+   * its message. The worker stays busy until the handler really returns,
+   * so the concurrency bound holds; the message is retried meanwhile.
+   */
+  #expire(slot: Slot): void {
+    const ctx = slot.ctx;
+    if (!ctx || ctx.state !== DeliveryState.processing) return;
+    const error = new ActorqError('HANDLER_TIMEOUT', `handler of ${this.consumerId} exceeded its timeout of ${this.#o.timeout}ms`);
+    ctx.abort(error);
+    this.#nack(ctx, error);
   }
 }

@@ -54,6 +54,8 @@ export class AmqpConsumption implements Consumption {
   #cancelling: Promise<void> | undefined;
   #credit = 0;
   #batch: AmqpDelivery[] | undefined;
+  /** Requeue / dead-letter moves between their copy and their ack (a graceful close waits for them). */
+  readonly #moving = new Set<Promise<void>>();
 
   constructor(host: ConsumptionHost, queueName: string, consumerId: string, qos: number) {
     this.#host = host;
@@ -165,13 +167,22 @@ export class AmqpConsumption implements Consumption {
   }
 
   requeue(delivery: Delivery, headers: Headers): Promise<void> {
-    return this.#moveTo(this.queueName, delivery as AmqpDelivery, headers);
+    return this.#track(this.#moveTo(this.queueName, delivery as AmqpDelivery, headers));
   }
 
   deadLetter(delivery: Delivery, targetQueueName: string, headers: Headers): Promise<void> {
     // Checked first: an unknown target leaves the message in flight, not lost.
     this.#host.assertDeclared(targetQueueName);
-    return this.#moveTo(targetQueueName, delivery as AmqpDelivery, headers);
+    return this.#track(this.#moveTo(targetQueueName, delivery as AmqpDelivery, headers));
+  }
+
+  #track(move: Promise<void>): Promise<void> {
+    const done = move.then(
+      () => void this.#moving.delete(done),
+      () => void this.#moving.delete(done),
+    );
+    this.#moving.add(done);
+    return move;
   }
 
   /**
@@ -212,7 +223,21 @@ export class AmqpConsumption implements Consumption {
     this.#forgetIfIdle();
   }
 
-  /** Driver stop: ends the stream; the closing connection returns whatever is unsettled. */
+  /**
+   * Driver stop, before the connection closes: ends the stream, lets moves
+   * already under way finish (their copy is confirmed, so their ack must
+   * follow or the message would exist twice), then closes every channel
+   * gracefully, so that every settle issued so far has been applied by the
+   * broker when this resolves; whatever is still unsettled goes back to
+   * the queue. The caller bounds the wait.
+   */
+  async close(): Promise<void> {
+    this.end();
+    if (this.#moving.size > 0) await Promise.allSettled([...this.#moving]);
+    await Promise.all([...this.#channels].map((cc) => cc.close()));
+  }
+
+  /** Ends the stream; the closing connection returns whatever is unsettled. */
   end(): void {
     this.#credit = 0;
     this.#current = undefined;

@@ -23,6 +23,8 @@ const DEFAULT_QOS = 11;
 const MAX_QOS = 65_535;
 /** How long `stop()` waits for a consumer's `basic.cancel` before closing the connection anyway. */
 const CANCEL_WAIT_MS = 2_000;
+/** How long `stop()` waits for the consumer channels' graceful close (settles applied) before closing the connection anyway. */
+const CHANNEL_CLOSE_WAIT_MS = 2_000;
 
 /** Optional collaborators of an {@link AmqpDriver}. */
 export interface AmqpDriverDeps {
@@ -121,6 +123,15 @@ export class AmqpDriver implements Driver {
     this.#stopSignal.abort();
     const cancels = [...this.#consumptions].map((c) => c.cancel().catch(() => undefined));
     await Promise.race([Promise.all(cancels), delay(CANCEL_WAIT_MS)]);
+    // Settles (basic.ack / basic.nack) are buffered writes: amqplib muxes
+    // every channel's buffer round-robin with the connection's own frames,
+    // so a `connection.close` sent now can overtake acks still queued on a
+    // consumer channel, and the broker ignores whatever follows it: those
+    // acked messages would be redelivered (after a restart, to the same
+    // consumer). Closing each consumer channel first and waiting for its
+    // close-ok proves every settle issued so far was applied.
+    const closes = [...this.#consumptions].map((c) => c.close().catch(() => undefined));
+    await Promise.race([Promise.all(closes), delay(CHANNEL_CLOSE_WAIT_MS)]);
     await this.#supervisor.close();
     for (const c of this.#consumptions) c.end();
     this.#consumptions.clear();

@@ -11,6 +11,12 @@ import type { AmqpDelivery } from './amqp-delivery.ts';
  * After `basic.cancel` the channel stays open until every delivery handed
  * out is settled, then closes itself; a driver stop closes it earlier.
  *
+ * Settles are buffered writes in amqplib (no reply from the broker), so
+ * the only proof that they were applied is the `channel.close-ok` that
+ * follows them on the same channel: the broker handles a channel's frames
+ * in order and answers the close only after the settles before it.
+ * {@link close} resolves on that answer (or when the connection is gone).
+ *
  * @internal
  */
 export class ConsumerChannel {
@@ -21,6 +27,8 @@ export class ConsumerChannel {
   /** Deliveries received here and neither acked nor nacked yet (buffered or with the consumer). */
   outstanding = 0;
   #open = true;
+  /** `channel.close` was sent: amqplib refuses (throws on) any further frame on this channel. */
+  #closing = false;
   #closeWhenSettled = false;
   readonly #closed: Promise<void>;
 
@@ -38,9 +46,9 @@ export class ConsumerChannel {
     });
   }
 
-  /** Whether settles still reach the broker. */
+  /** Whether settles still reach the broker (not closed, and no close sent). */
   get open(): boolean {
-    return this.#open;
+    return this.#open && !this.#closing;
   }
 
   /** `basic.ack` unless already settled; a no-op on a closed channel. */
@@ -59,14 +67,14 @@ export class ConsumerChannel {
 
   /** Acks a delivery already marked settled by a two-step settle (requeue, dead-letter). */
   ackSettled(d: AmqpDelivery): void {
-    if (!this.#open) return;
+    if (!this.open) return;
     this.channel.ack(d.raw);
     this.#one();
   }
 
   /** Nacks (requeue) a delivery already marked settled, e.g. when its requeue copy failed. */
   nackSettled(d: AmqpDelivery): void {
-    if (!this.#open) return;
+    if (!this.open) return;
     this.channel.nack(d.raw, false, true);
     this.#one();
   }
@@ -77,9 +85,18 @@ export class ConsumerChannel {
     if (this.outstanding <= 0) void this.close();
   }
 
-  /** Closes now; the broker requeues what was not settled. Resolves when closed. */
+  /**
+   * Closes now, gracefully (`channel.close`, then the broker's close-ok):
+   * every settle issued before this call is applied by the broker first,
+   * then it requeues what is still unsettled. Settles issued after it are
+   * no-ops. Resolves when the channel is closed (or its connection gone).
+   * Idempotent.
+   */
   async close(): Promise<void> {
-    if (this.#open) await this.channel.close().catch(() => undefined);
+    if (this.open) {
+      this.#closing = true;
+      await this.channel.close().catch(() => undefined);
+    }
     await this.#closed;
   }
 
