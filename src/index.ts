@@ -34,3 +34,26 @@ export type { ConfigIssue, ConfigLocation } from './errors/config-error.ts';
 export { NotFoundError } from './errors/not-found-error.ts';
 export { InvalidMessageError, AlreadySettledError, MessageReleasedError } from './errors/message-errors.ts';
 export { DriverUnavailableError, PublishRejectedError, AbortedError, StartError, StopTimeoutError } from './errors/lifecycle-errors.ts';
+
+// Observability: inspector, diagrams, metrics, trace context.
+export { sanitizingObserver, sanitizeInspectionEvent } from './inspect/sanitize-inspection.ts';
+export type { SanitizeOptions } from './inspect/sanitize-inspection.ts';
+export { startInspector } from './inspect/inspector-server.ts';
+export type { LocalInspector, StartInspectorOptions } from './inspect/inspector-server.ts';
+export { topologyDiagram } from './inspect/topology-diagram.ts';
+export { MACHINES, machineDefinition } from './inspect/machine-definitions.ts';
+export { startMetricsServer } from './metrics/metrics-server.ts';
+export type { MetricsServer } from './metrics/metrics-server.ts';
+export type { RuntimeMetrics, QueueMetrics, ConsumerMetrics, EntryStatus } from './metrics/runtime-metrics.ts';
+export type { LatencyPercentiles } from './metrics/latency-sampler.ts';
+export { newTraceparent, parseTraceparent } from './tracing/traceparent.ts';
+export type { TraceparentParts } from './tracing/traceparent.ts';
+
+// The machines, for the Stately visualiser, model-based tests and apps that embed the actors.
+export { runtimeMachine } from '../machines/runtime.machine.ts';
+export { driverMachine } from '../machines/driver.machine.ts';
+export { queueMachine } from '../machines/queue.machine.ts';
+export { consumerMachine } from '../machines/consumer.machine.ts';
+export { workerMachine } from '../machines/worker.machine.ts';
+export { deliveryMachine } from '../machines/delivery.machine.ts';
+export { connectionMachine } from '../machines/connection.machine.ts';

@@ -1,6 +1,5 @@
 import type { LocalInspector } from '../inspect/inspector-server.ts';
 import { startInspector } from '../inspect/inspector-server.ts';
-import { sanitizingObserver } from '../inspect/sanitize-inspection.ts';
 import type { RunExtension } from './run-extensions.ts';
 
 /**
@@ -42,7 +41,8 @@ export function inspectExtension(): RunExtension {
         if (target) target(e as never);
         else if (early.length < 1000) early.push(e);
       };
-      return { ...options, inspect: sanitizingObserver(buffered, { payloads }) };
+      // createRuntime sanitizes what the inspector sees unless payloads are asked for.
+      return { ...options, inspect: buffered, inspectPayloads: payloads };
     },
     async started(_runtime, values, io) {
       if (!values['inspect'] || !pending) return undefined;

@@ -12,7 +12,7 @@ import { runExtensions, type RunExtension } from './run-extensions.ts';
  */
 export const runCommand: CliCommand = {
   summary: 'start the configured drivers, queues and consumers until a signal',
-  usage: 'actorq run [--log-level debug|info|warn|error] <files|dirs...>',
+  usage: 'actorq run [--log-level debug|info|warn|error] [--inspect [--inspect-port 5678] [--inspect-payloads]] [--metrics host:port] <files|dirs...>',
   async run(args, io) {
     const extensions = runExtensions();
     const options = Object.fromEntries(extensions.flatMap((e) => Object.entries(e.options)));

@@ -15,6 +15,7 @@ import { ActorqError } from '../errors/actorq-error.ts';
 import { NotFoundError } from '../errors/not-found-error.ts';
 import { StopTimeoutError } from '../errors/lifecycle-errors.ts';
 import { streamLogger, type Logger } from './logger.ts';
+import { sanitizingObserver } from '../inspect/sanitize-inspection.ts';
 import { provideEntryLogic } from './entry-logic.ts';
 import { wireRegistry, type RuntimeWiring } from './runtime-wiring.ts';
 import { startEntries, stopEntries } from './start-stop.ts';
@@ -43,8 +44,14 @@ export interface RuntimeOptions {
   readonly logger?: Logger;
   /** Kinds understood. @default builtinKinds */
   readonly kinds?: KindCatalog;
-  /** An XState inspection observer (e.g. from `@statelyai/inspect`), attached to the whole actor system. */
+  /**
+   * An XState inspection observer (e.g. from `@statelyai/inspect`), attached
+   * to the whole actor system. What it sees is sanitized: message bodies and
+   * headers are replaced by `[redacted]` unless `inspectPayloads` is true.
+   */
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Let message content reach the `inspect` observer unredacted. @default false */
+  readonly inspectPayloads?: boolean;
 }
 
 /** Live figures of one consumer. */
@@ -152,8 +159,8 @@ class ActorqRuntime implements Runtime {
         stopEntries: fromPromise<void>(() => this.#stopAll()),
       },
     });
-    const inspect = options.inspect;
-    this.root = createActor(logic, { systemId: 'actorq', inspect: inspect as Observer<InspectionEvent> | undefined });
+    const inspect = options.inspect ? sanitizingObserver(options.inspect, { payloads: options.inspectPayloads }) : undefined;
+    this.root = createActor(logic, { systemId: 'actorq', inspect });
     watchLifecycles(this.root, this.#events);
     this.root.start();
   }
