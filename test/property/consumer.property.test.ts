@@ -19,11 +19,11 @@ type Outcome = 'ack' | 'nack' | 'throw' | 'slow' | 'early-ack' | 'early-nack';
 type Op = { op: 'publish'; outcomes: Outcome[] } | { op: 'stop-consumer' } | { op: 'start-consumer' } | { op: 'restart-runtime' } | { op: 'wait'; ms: number };
 
 const outcome = fc.constantFrom<Outcome>('ack', 'ack', 'nack', 'throw', 'slow', 'early-ack', 'early-nack');
-const opFor = (withRuntimeRestart: boolean): fc.Arbitrary<Op> => fc.oneof(
+const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ op: fc.constant('publish' as const), outcomes: fc.array(outcome, { minLength: 1, maxLength: 8 }) }) },
   { weight: 1, arbitrary: fc.constant({ op: 'stop-consumer' as const }) },
   { weight: 1, arbitrary: fc.constant({ op: 'start-consumer' as const }) },
-  { weight: withRuntimeRestart ? 1 : 0, arbitrary: fc.constant({ op: 'restart-runtime' as const }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'restart-runtime' as const }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 15 }) }) },
 );
 const settings = fc.record({ concurrency: fc.integer({ min: 1, max: 4 }), prefetch: fc.integer({ min: 1, max: 6 }) });
@@ -43,7 +43,7 @@ const RUNS: Record<string, number> = { memory: 25, redis: 4, amqp: 4 };
 describe.each(RUNTIME_TARGETS.map((t) => [t.name, t] as const))('properties: consumer on %s', (name, target) => {
   it('nothing lost, no double ack, concurrency and prefetch bounds, stop returns', { timeout: 120_000 }, async () => {
     await fc.assert(
-      fc.asyncProperty(settings, fc.array(opFor(true), { minLength: 1, maxLength: 12 }), async ({ concurrency, prefetch }, ops) => {
+      fc.asyncProperty(settings, fc.array(op, { minLength: 1, maxLength: 12 }), async ({ concurrency, prefetch }, ops) => {
         let running = 0;
         let maxRunning = 0;
         let maxBuffered = 0;
