@@ -17,11 +17,7 @@ const SECTIONS: Record<string, Section> = {
   amqp: async () => (await import('./amqp-bench.ts')).runAmqpBench(Number(process.env['ROUNDS'] ?? 3)),
   redis: async () => (await import('./redis-bench.ts')).runRedisBench(Number(process.env['ROUNDS'] ?? 3)),
   lua: async () => (await import('./lua-bench.ts')).runLuaBench().then((s) => s.lines),
-  inspect: async () => {
-    const path = './inspect-bench.ts';
-    const mod = (await import(path).catch(() => undefined)) as { runInspectBench?: () => Promise<string[]> } | undefined;
-    return mod?.runInspectBench ? mod.runInspectBench() : ['(no inspect benchmark in this build)'];
-  },
+  inspect: async () => (await import('./inspect-bench.ts')).inspectBench(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => a !== '--');
