@@ -1,8 +1,6 @@
-/** What the sweeper needs to know about one worker. */
+/** What the sweeper reads of one worker. */
 export interface TimedWorker {
-  /** Whether the worker's message still waits for its handler. */
-  readonly overdueCandidate: boolean;
-  /** When its handler started (ms, `performance.now()`). */
+  /** When its current handler started (ms, `performance.now()`). */
   readonly startedAt: number;
 }
 
@@ -16,14 +14,15 @@ export class HandlerTimeouts<T extends TimedWorker> {
 
   /**
    * Starts sweeping `workers` every quarter of `timeout` (10 ms to 1 s);
-   * `onExpired` is called once per sweep for each worker past its time.
+   * `onExpired` is called once per sweep for each worker that `isRunning`
+   * says holds a message and whose handler started `timeout` ago or more.
    */
-  start(workers: readonly T[], timeout: number, onExpired: (worker: T) => void): void {
+  start(workers: readonly T[], timeout: number, isRunning: (worker: T) => boolean, onExpired: (worker: T) => void): void {
     this.stop();
     const period = Math.max(10, Math.min(1000, Math.floor(timeout / 4)));
     this.#timer = setInterval(() => {
       const now = performance.now();
-      for (const w of workers) if (w.overdueCandidate && now - w.startedAt >= timeout) onExpired(w);
+      for (const w of workers) if (isRunning(w) && now - w.startedAt >= timeout) onExpired(w);
     }, period);
     // Never keep the process alive just to watch for slow handlers.
     this.#timer.unref?.();
