@@ -58,6 +58,7 @@ export const connectionMachine = setup({
     },
     connecting: {
       invoke: {
+        id: 'connect',
         src: 'connect',
         input: ({ context }) => ({ attempt: context.attempt }),
         onDone: { target: 'connected', actions: assign({ attempt: 0, everConnected: true, lastError: undefined }) },
@@ -81,7 +82,7 @@ export const connectionMachine = setup({
       on: { 'connection.close': 'closing' },
     },
     closing: {
-      invoke: { src: 'disconnect', onDone: 'closed', onError: 'closed' },
+      invoke: { id: 'disconnect', src: 'disconnect', onDone: 'closed', onError: 'closed' },
     },
     closed: {
       on: { 'connection.open': { target: 'connecting', actions: assign({ attempt: 0, everConnected: false }) } },

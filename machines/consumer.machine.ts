@@ -93,6 +93,7 @@ export const consumerMachine = setup({
     starting: {
       entry: assign({ stopTimedOut: false }),
       invoke: {
+        id: 'startConsumer',
         src: 'startConsumer',
         input: ({ context }) => ({ id: context.id }),
         onDone: { target: 'running', actions: assign({ attempts: 0, error: undefined }) },
@@ -137,6 +138,7 @@ export const consumerMachine = setup({
     draining: {
       entry: ['beginDrain', 'drainWorkers'],
       invoke: {
+        id: 'drainConsumer',
         src: 'drainConsumer',
         input: ({ context }) => ({ id: context.id }),
         onDone: { target: 'stopped', actions: 'stopWorkers' },

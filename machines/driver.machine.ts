@@ -64,6 +64,7 @@ export const driverMachine = setup({
     },
     starting: {
       invoke: {
+        id: 'startDriver',
         src: 'startDriver',
         input: ({ context }) => ({ id: context.id }),
         onDone: { target: 'running', actions: assign({ attempts: 0, error: undefined }) },
@@ -113,6 +114,7 @@ export const driverMachine = setup({
     },
     draining: {
       invoke: {
+        id: 'stopDriver',
         src: 'stopDriver',
         input: ({ context }) => ({ id: context.id }),
         onDone: 'stopped',

@@ -46,6 +46,7 @@ export const queueMachine = setup({
     idle: { on: { 'queue.start': 'starting', 'queue.stop': 'stopped' } },
     starting: {
       invoke: {
+        id: 'declareQueue',
         src: 'declareQueue',
         input: ({ context }) => ({ id: context.id }),
         onDone: { target: 'running', actions: assign({ error: undefined }) },
@@ -54,7 +55,7 @@ export const queueMachine = setup({
     },
     running: { on: { 'queue.stop': 'draining' } },
     draining: {
-      invoke: { src: 'drainQueue', input: ({ context }) => ({ id: context.id }), onDone: 'stopped', onError: 'stopped' },
+      invoke: { id: 'drainQueue', src: 'drainQueue', input: ({ context }) => ({ id: context.id }), onDone: 'stopped', onError: 'stopped' },
     },
     stopped: { on: { 'queue.start': 'starting' } },
     failed: { on: { 'queue.start': 'starting', 'queue.stop': 'stopped' } },

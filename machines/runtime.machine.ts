@@ -66,6 +66,7 @@ export const runtimeMachine = setup({
     },
     loading: {
       invoke: {
+        id: 'loadRegistry',
         src: 'loadRegistry',
         onDone: { target: 'loaded', actions: [assign({ children: ({ event }) => event.output }), 'spawnChildren'] },
         onError: { target: 'failed', actions: assign({ error: ({ event }) => errorMessage(event.error) }) },
@@ -77,6 +78,7 @@ export const runtimeMachine = setup({
     starting: {
       entry: assign({ error: undefined }),
       invoke: {
+        id: 'startEntries',
         src: 'startEntries',
         onDone: 'running',
         onError: { target: 'failed', actions: assign({ error: ({ event }) => errorMessage(event.error) }) },
@@ -88,6 +90,7 @@ export const runtimeMachine = setup({
     },
     stopping: {
       invoke: {
+        id: 'stopEntries',
         src: 'stopEntries',
         onDone: 'stopped',
         onError: { target: 'stopped', actions: assign({ error: ({ event }) => errorMessage(event.error) }) },

@@ -40,6 +40,7 @@ export const workerMachine = setup({
     },
     draining: {
       invoke: {
+        id: 'awaitIdle',
         src: 'awaitIdle',
         input: ({ context }) => context,
         onDone: 'stopped',
