@@ -104,7 +104,11 @@ async function endToEndBench(rounds: number, messages: number): Promise<string[]
       luaMs.push(await drain('app.bench:lua_tasks'));
       jsMs.push(await drain('app.bench:js_tasks'));
     }
-    return report('end to end (memory, concurrency 4)', messages, median(luaMs), median(jsMs));
+    const paired = median(luaMs.map((l, i) => l / jsMs[i]!));
+    return [
+      ...report('end to end (memory, concurrency 4)', messages, median(luaMs), median(jsMs)),
+      `end to end: median of per-round lua/js ratios = ${paired.toFixed(2)}x (rounds run back to back, steadier on a noisy machine)`,
+    ];
   } finally {
     await runtime.stop();
   }
