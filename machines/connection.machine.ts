@@ -85,11 +85,11 @@ export const connectionMachine = setup({
       invoke: { id: 'disconnect', src: 'disconnect', onDone: 'closed', onError: 'closed' },
     },
     closed: {
-      on: { 'connection.open': { target: 'connecting', actions: assign({ attempt: 0, everConnected: false }) } },
+      on: { 'connection.open': { target: 'connecting', actions: assign({ attempt: 0, everConnected: false, lastError: undefined }) } },
     },
     failed: {
       on: {
-        'connection.open': { target: 'connecting', actions: assign({ attempt: 0, everConnected: false }) },
+        'connection.open': { target: 'connecting', actions: assign({ attempt: 0, everConnected: false, lastError: undefined }) },
         'connection.close': 'closed',
       },
     },

@@ -15,7 +15,8 @@ export function actorKindOf(entry: Entry): 'driver' | 'queue' | 'consumer' | und
 /** Looks up an entry's actor in the system. */
 export type ActorLookup = (id: string) => AnyActorRef | undefined;
 
-const SETTLED_AFTER_START = ['running', 'failed', 'restarting'];
+// `stopped`: a stop arrived while the entry was starting.
+const SETTLED_AFTER_START = ['running', 'failed', 'restarting', 'stopped'];
 const SETTLED_AFTER_STOP = ['stopped', 'failed', 'idle'];
 const matchesAny = (snapshot: { matches(v: string): boolean }, states: readonly string[]) => states.some((s) => snapshot.matches(s));
 
@@ -44,7 +45,7 @@ export async function startEntries(registry: Registry, ids: Iterable<string>, lo
     actor.send({ type: `${kind}.start` });
     const snapshot = await waitFor(actor, (s) => matchesAny(s, SETTLED_AFTER_START), { timeout: Infinity });
     if (!snapshot.matches('running')) {
-      const state = snapshot.matches('restarting') ? 'failed, retrying in the background' : 'failed';
+      const state = snapshot.matches('restarting') ? 'failed, retrying in the background' : snapshot.matches('stopped') ? 'stopped while starting' : 'failed';
       failures.set(id, new Error(`${state}: ${snapshot.context.error ?? 'unknown error'}`));
     }
   }

@@ -126,6 +126,9 @@ const SCENARIOS = [
   scenarioPath(connectionModel, 'reopen after failed and after closed, then lose and reconnect', [
     'open', 'connect-fail', 'open', 'connect-ok', 'close', 'closed', 'open', 'connect-ok', 'lose', 'backoff-elapsed', 'connect-ok',
   ]),
+  scenarioPath(connectionModel, 'after a close, a failing reopen is a first connect again: failed, not reconnecting', [
+    'open', 'connect-ok', 'close', 'closed', 'open', 'connect-fail', 'open', 'connect-ok',
+  ]),
   scenarioPath(connectionModel, 'close while the reconnect attempt is in flight, reopen', [
     'open', 'connect-ok', 'lose', 'backoff-elapsed', 'connect-fail', 'backoff-elapsed', 'close', 'close-fail', 'open', 'connect-ok',
   ]),
@@ -257,7 +260,7 @@ describe('model: connection machine through ConnectionSupervisor', () => {
       expect(sup.state).toBe(SUPERVISOR_STATE[state] ?? state);
       expect(status.slice(seen)).toEqual(expectedStatus);
       expect(conn.lost !== undefined).toBe(state === 'connected');
-      if (state === 'failed' || state === 'reconnecting') expect(sup.lastError).toBe(lastError);
+      if (state === 'failed' || state === 'reconnecting' || state === 'retrying') expect(sup.lastError).toBe(lastError);
       if (state === 'connected' || state === 'idle') expect(sup.lastError).toBeUndefined();
       if (state === 'retrying') {
         // Connect in flight after a loss: a publish waiting for it times out.

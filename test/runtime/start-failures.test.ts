@@ -107,3 +107,28 @@ describe('consumer restart', () => {
     await until(() => runtime!.consumerStats('t:c1').acked === 5, 'acks after restart');
   });
 });
+
+describe('stop while starting', () => {
+  it('a start still in progress when the entry is stopped rejects instead of hanging', async () => {
+    let release!: () => void;
+    class HangingDriver extends MemoryDriver {
+      override start(): Promise<void> {
+        return new Promise((resolve) => (release = resolve));
+      }
+    }
+    const kinds: KindCatalog = {
+      drivers: new Map([...builtinKinds.drivers, ['queue.driver.flaky', { ...flakyKind(0), create: async (entry) => new HangingDriver(entry.id) }]]),
+      functions: builtinKinds.functions,
+    };
+    runtime = createRuntime({ registry: parseConfigText(yaml(1).replaceAll('auto_start: true', 'auto_start: false'), '<test>', { kinds, extraFunctionIds: ['t:h'] }), functions: { 't:h': () => {} }, kinds, logger: silentLogger });
+    await runtime.load();
+    const starting = runtime.startEntry('t:bad').then(() => 'started', (e: unknown) => e);
+    await until(() => runtime!.system.get('t:bad')!.getSnapshot().value === 'starting', 'driver starting');
+    const stopping = runtime.stopEntry('t:bad');
+    release();
+    await stopping;
+    const outcome = await starting;
+    expect(outcome).toBeInstanceOf(StartError);
+    expect(String((outcome as StartError).message)).toMatch(/t:bad: stopped while starting/);
+  });
+});
