@@ -17,8 +17,7 @@ import amqp from 'amqplib';
 import { AmqpDriver } from '../../src/drivers/amqp/amqp-driver.ts';
 import { amqpDriverSchema, amqpQueueOptionsSchema } from '../../src/drivers/amqp/amqp-options.ts';
 import { encodeMessage } from '../../src/drivers/amqp/message-codec.ts';
-import type { Consumption, Delivery } from '../../src/drivers/driver.ts';
-import { Deque } from '../../src/util/deque.ts';
+import { drainWithPool } from './drain-with-pool.ts';
 import { formatRate, median, rate } from './bench-utils.ts';
 
 const URL = process.env['ACTORQ_BENCH_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672/';
@@ -29,38 +28,6 @@ const prefix = `actorq-bench-${process.pid}`;
 
 const messages = Array.from({ length: COUNT }, (_, i) => ({ id: `m${i}`, body: { n: i, task: 'x' }, headers: { timestamp: 1700000000 } }));
 
-/** Drains `count` deliveries like a consumer: bounded buffer, `CONCURRENCY` workers, batched credit. */
-function drain(c: Consumption, count: number): Promise<void> {
-  return new Promise((resolve) => {
-    const buffer = new Deque<Delivery>(PREFETCH + CONCURRENCY);
-    let done = 0;
-    let idle = CONCURRENCY;
-    let credit = 0;
-    const handler = async (_body: unknown) => undefined;
-    const work = async (): Promise<void> => {
-      idle--;
-      for (let d = buffer.shift(); d; d = buffer.shift()) {
-        await handler(d.body);
-        void c.ack(d);
-        if (++credit >= 32) {
-          c.request(credit);
-          credit = 0;
-        }
-        if (++done === count) resolve();
-      }
-      if (credit > 0) {
-        c.request(credit);
-        credit = 0;
-      }
-      idle++;
-    };
-    c.deliveries.subscribe((batch) => {
-      for (const d of batch) buffer.push(d);
-      while (idle > 0 && buffer.length > 0) void work();
-    });
-    c.request(PREFETCH + CONCURRENCY);
-  });
-}
 
 interface Round {
   publish: number;
@@ -70,9 +37,7 @@ interface Round {
 async function actorq(driver: AmqpDriver, q: string): Promise<Round> {
   await driver.declare({ id: `bench:${q}`, name: q, options: amqpQueueOptionsSchema.parse({}) });
   const publish = await rate(COUNT, () => driver.publish(q, messages));
-  const c = driver.consume(q, { consumerId: 'bench', maxUnsettled: PREFETCH + CONCURRENCY });
-  const consume = await rate(COUNT, () => drain(c, COUNT));
-  await c.cancel();
+  const consume = await rate(COUNT, () => drainWithPool(driver, q, COUNT, CONCURRENCY, PREFETCH));
   return { publish, consume };
 }
 

@@ -14,9 +14,8 @@ import { Queue, Worker } from 'bullmq';
 import { RedisDriver } from '../../src/drivers/redis/redis-driver.ts';
 import { redisDriverOptionsSchema } from '../../src/drivers/redis/redis-kind.ts';
 import { queueKeys } from '../../src/drivers/redis/redis-keys.ts';
-import type { Consumption, Delivery } from '../../src/drivers/driver.ts';
-import { Deque } from '../../src/util/deque.ts';
 import { compare, formatRate, rate } from './bench-utils.ts';
+import { drainWithPool } from './drain-with-pool.ts';
 
 const URL = process.env.ACTORQ_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const COUNT = 50_000;
@@ -26,47 +25,11 @@ const prefix = `actorq-bench:${process.pid}:`;
 
 const messages = Array.from({ length: COUNT }, (_, i) => ({ id: `m${i}`, body: { n: i, task: 'x' }, headers: { timestamp: 1700000000 } }));
 
-/** Drains `count` deliveries like a consumer: bounded buffer, `CONCURRENCY` workers, batched credit. */
-function drain(c: Consumption, count: number): Promise<void> {
-  return new Promise((resolve) => {
-    const buffer = new Deque<Delivery>(PREFETCH + CONCURRENCY);
-    let done = 0;
-    let idle = CONCURRENCY;
-    let credit = 0;
-    const handler = async (_body: unknown) => undefined;
-    const work = async (): Promise<void> => {
-      idle--;
-      for (let d = buffer.shift(); d; d = buffer.shift()) {
-        await handler(d.body);
-        void c.ack(d);
-        // Credit goes back in batches, as the core consumer does.
-        if (++credit >= 32) {
-          c.request(credit);
-          credit = 0;
-        }
-        if (++done === count) resolve();
-      }
-      if (credit > 0) {
-        c.request(credit);
-        credit = 0;
-      }
-      idle++;
-    };
-    c.deliveries.subscribe((batch) => {
-      for (const d of batch) buffer.push(d);
-      while (idle > 0 && buffer.length > 0) void work();
-    });
-    c.request(PREFETCH + CONCURRENCY);
-  });
-}
-
 async function actorq(driver: RedisDriver, round: number): Promise<{ publish: number; process: number }> {
   const q = `actorq-${round}`;
   await driver.declare({ id: `bench:${q}`, name: q, options: {} });
   const publish = await rate(COUNT, () => driver.publish(q, messages));
-  const c = driver.consume(q, { consumerId: 'bench', maxUnsettled: PREFETCH + CONCURRENCY });
-  const processed = await rate(COUNT, () => drain(c, COUNT));
-  await c.cancel();
+  const processed = await rate(COUNT, () => drainWithPool(driver, q, COUNT, CONCURRENCY, PREFETCH));
   return { publish, process: processed };
 }
 
