@@ -43,6 +43,8 @@ export class MemoryDriver implements Driver {
 
   async start(): Promise<void> {
     this.#stopped = false;
+    // Consumers that subscribed while the driver was stopped get what waits.
+    for (const queue of this.#queues.values()) this.schedulePump(queue);
   }
 
   async stop(): Promise<void> {
