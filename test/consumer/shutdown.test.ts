@@ -109,4 +109,23 @@ describe('graceful shutdown', () => {
     expect(idx('t:c:stopped')).toBeLessThan(idx('t:q:stopped'));
     expect(idx('t:q:stopped')).toBeLessThan(idx('t:d:stopped'));
   });
+
+  it('a poison message that fails synchronously, with no dead-letter queue, never starves timers or stop', async () => {
+    runtime = runtimeOf(consumerYaml({ concurrency: 4, prefetch: 20 }), {
+      't:h': (body: { fail?: boolean }) => {
+        if (body.fail) throw new Error('poison');
+      },
+    });
+    await runtime.start();
+    await runtime.publish('t:q', { fail: true });
+    // A timer must still fire while the message is retried as fast as possible.
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    await until(() => ticks >= 3, 'timers keep firing');
+    clearInterval(timer);
+    expect(runtime.consumerStats('t:c').nacked).toBeGreaterThan(3);
+    await runtime.stopEntry('t:c');
+    expect(runtime.system.get('t:c')!.getSnapshot().value).toBe('stopped');
+    expect((await runtime.info('t:q')).ready).toBe(1);
+  });
 });

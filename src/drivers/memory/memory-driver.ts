@@ -110,16 +110,21 @@ export class MemoryDriver implements Driver {
     if (this.#stopped) return;
     const consumers = queue.consumers;
     let idle = 0;
-    // Round-robin over consumers with credit, a batch each, until the queue
-    // is empty or a full lap finds nobody with credit.
-    while (queue.ready.length > 0 && consumers.length > 0 && idle < consumers.length) {
+    // Only what is ready now: a synchronous handler that fails at once puts
+    // its message back during `deliver`, and looping on that here would spin
+    // without ever yielding. Messages requeued meanwhile go out in the next pump.
+    let budget = queue.ready.length;
+    // Round-robin over consumers with credit, a batch each, until the budget
+    // is spent or a full lap finds nobody with credit.
+    while (budget > 0 && queue.ready.length > 0 && consumers.length > 0 && idle < consumers.length) {
       const c = consumers[queue.cursor++ % consumers.length]!;
       if (c.credit <= 0) {
         idle++;
         continue;
       }
       idle = 0;
-      const batch = queue.ready.take(c.credit);
+      const batch = queue.ready.take(Math.min(c.credit, budget));
+      budget -= batch.length;
       queue.inFlight += batch.length;
       c.deliver(batch);
     }
