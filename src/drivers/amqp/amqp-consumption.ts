@@ -121,7 +121,7 @@ export class AmqpConsumption implements Consumption {
       return;
     }
     const d = new AmqpDelivery(decodeMessage(msg.content, msg.properties), msg, cc);
-    cc.outstanding++;
+    cc.received(d);
     if (this.#credit > 0 && cc === this.#current) {
       this.#credit--;
       this.#emit(d);

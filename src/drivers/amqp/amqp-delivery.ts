@@ -21,6 +21,10 @@ export class AmqpDelivery implements Delivery {
   readonly channel: ConsumerChannel;
   /** @internal Set by the first settle; later settles are ignored (a second AMQP ack would kill the channel). */
   settled = false;
+  /** @internal Acked, with the ack held for the channel's next coalesced flush. */
+  ackHeld = false;
+  /** @internal Its ack or nack frame has been written (what a coalesced multiple ack may pass over). */
+  settleSent = false;
 
   constructor(message: Message, raw: ConsumeMessage, channel: ConsumerChannel) {
     this.id = message.id;
