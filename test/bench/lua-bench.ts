@@ -17,6 +17,7 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import { loadFunctions } from '../../src/config/load-functions.ts';
 import type { Handler, HandlerContext } from '../../src/functions/handler.ts';
 import { silentLogger } from '../../src/runtime/logger.ts';
+import { median } from './bench-utils.ts';
 
 /** What a bench section reports. */
 export interface BenchSection {
@@ -43,7 +44,6 @@ const jsTaskHandler: Handler = (body, ctx) => {
   return { id: data.id, action: data.action, status: 'done' };
 };
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const task = (i: number) => ({ id: `task-${i}`, action: 'process', data: { n: i, tags: ['a', 'b'] } });
 
 /** Runs the Lua benchmark and returns its report lines. */

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AmqpDriver } from '../../src/drivers/amqp/amqp-driver.ts';
 import { amqpQueueOptionsSchema } from '../../src/drivers/amqp/amqp-options.ts';
 import type { Message } from '../../src/message/message.ts';
+import type { AmqpDelivery } from '../../src/drivers/amqp/amqp-delivery.ts';
 import { collect, eventually, sleep, uniqueQueueName } from './conformance-helpers.ts';
 import { brokerQueueCounts, destroyQueue, makeDriver } from './amqp/broker-helpers.ts';
 
@@ -99,5 +100,16 @@ describe('amqp driver: coalesced acks', () => {
     await c.cancel();
     await driver.stop();
     await eventually(async () => (await brokerQueueCounts(q))?.messages === 1, 5000, 'the released message back');
+  });
+
+  it('deliveries settled only by nacks are not kept: the tracking list stays empty', async () => {
+    const { driver, c, ds } = await setup(20);
+    // Cancelled first, so the broker does not hand the released messages straight back.
+    await c.cancel();
+    const channel = (ds[0] as AmqpDelivery).channel;
+    expect(channel.tracked).toBe(20);
+    for (const d of ds) c.release([d]);
+    expect(channel.tracked).toBe(0);
+    await driver.stop();
   });
 });

@@ -176,7 +176,17 @@ export class ConsumerChannel {
   }
 
   #one(): void {
+    // A settle written on its own (nack, release, the ack of a two-step
+    // move) may leave the front of the delivery list fully settled with no
+    // held ack to trigger a flush: drop that run here, or a consumer that
+    // only ever nacks would grow the list without bound.
+    for (let d = this.#inOrder.peek(); d !== undefined && d.settleSent; d = this.#inOrder.peek()) this.#inOrder.shift();
     this.#many(1);
+  }
+
+  /** Deliveries still tracked for ack coalescing (received, not yet settled and flushed). @internal For tests. */
+  get tracked(): number {
+    return this.#inOrder.length;
   }
 
   #many(n: number): void {
