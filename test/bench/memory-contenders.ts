@@ -1,0 +1,116 @@
+/**
+ * The contenders of the memory benchmark, each a function that moves
+ * `count` messages and returns messages per second. Run as a script
+ * (`memory-contenders.ts <name> <count>`) it serves one contender in its
+ * own process, one timed run per request: `memory-bench.ts` drives it so.
+ */
+import fastq from 'fastq';
+import { createRuntime } from '../../src/index.ts';
+import { silentLogger } from '../../src/runtime/logger.ts';
+import { parseConfigText } from '../../src/config/load-config.ts';
+import { createInterface } from 'node:readline';
+import { rate } from './bench-utils.ts';
+
+const CONCURRENCY = 10;
+const PREFETCH = 100;
+/** Publisher batch size, and the memory queue's max_length (its default is 1000). */
+const BATCH = Number(process.env.BENCH_BATCH ?? 500);
+const MAX_LENGTH = Number(process.env.BENCH_MAXLEN ?? 1000);
+
+/** The trivial async handler every contender runs. */
+const handler = async (body: unknown) => body;
+
+/**
+ * fastq, concurrency 10, the same handler, in its fastest form: callback
+ * API, producer topping the queue up by `BATCH` whenever it empties (so,
+ * like actorq's bounded queue, it never holds the whole backlog).
+ */
+function fastqRun(count: number): Promise<number> {
+  const queue = fastq((arg: number, cb: (err: Error | null, r?: unknown) => void) => {
+    handler(arg).then((r) => cb(null, r), cb);
+  }, CONCURRENCY);
+  return rate(count, () => {
+    let sent = 0;
+    return new Promise<void>((resolve) => {
+      const fill = () => {
+        const end = Math.min(count, sent + BATCH);
+        while (sent < end) queue.push(sent++);
+      };
+      queue.empty = () => sent < count && fill();
+      queue.drain = () => (sent >= count ? resolve() : fill());
+      fill();
+    });
+  });
+}
+
+/**
+ * fastq's promise API, the form its README gives for an async worker:
+ * `fastq.promise(handler, 10)`, a push per message (each returns a
+ * promise), topped up by `BATCH` like the callback form. A second
+ * reference only; the target is judged against the callback form above.
+ */
+function fastqPromiseRun(count: number): Promise<number> {
+  const queue = fastq.promise(handler, CONCURRENCY);
+  return rate(count, async () => {
+    for (let sent = 0; sent < count; ) {
+      const end = Math.min(count, sent + BATCH);
+      while (sent < end) void queue.push(sent++);
+      await queue.drained();
+    }
+  });
+}
+
+const yaml = `
+namespace: bench
+entries:
+  - { name: driver, kind: queue.driver.memory, lifecycle: { auto_start: true } }
+  - { name: q, kind: queue.queue, driver: bench:driver, driver_options: { memory: { max_length: ${MAX_LENGTH} } } }
+  - { name: c, kind: queue.consumer, queue: bench:q, func: bench:handler, concurrency: ${CONCURRENCY}, prefetch: ${PREFETCH}, lifecycle: { auto_start: true } }
+`;
+
+/**
+ * actorq end to end: `publishBatch` (waiting for room: the queue is bounded)
+ * -> memory driver -> prefetch buffer -> 10 workers -> handler -> ack,
+ * timed until the consumer has acked every message.
+ */
+async function actorqRun(count: number): Promise<number> {
+  const runtime = createRuntime({
+    registry: parseConfigText(yaml, '<bench>', { extraFunctionIds: ['bench:handler'] }),
+    functions: { 'bench:handler': handler },
+    logger: silentLogger,
+  });
+  await runtime.start();
+  const bodies = Array.from({ length: BATCH }, (_, i) => i + 1);
+  const result = await rate(count, async () => {
+    for (let sent = 0; sent < count; sent += BATCH) await runtime.publishBatch('bench:q', bodies);
+    await new Promise<void>((resolve) => {
+      const poll = () => (runtime.consumerStats('bench:c').acked >= count ? resolve() : setImmediate(poll));
+      poll();
+    });
+  });
+  await runtime.stop();
+  return result;
+}
+
+/** Every contender of the memory benchmark, by name. */
+export const MEMORY_CONTENDERS: Readonly<Record<string, (count: number) => Promise<number>>> = {
+  fastq: fastqRun,
+  'fastq.promise': fastqPromiseRun,
+  actorq: actorqRun,
+};
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  // Serve one contender: warm up, say "ready", then time one run per
+  // "run" line on stdin and answer with its rate; exit when stdin closes.
+  const [name = '', count = '1000000'] = process.argv.slice(2);
+  const run = MEMORY_CONTENDERS[name];
+  if (!run) {
+    console.error(`unknown contender ${JSON.stringify(name)}; choose from ${Object.keys(MEMORY_CONTENDERS).join(', ')}`);
+    process.exit(2);
+  }
+  await run(Number(count));
+  console.log('ready');
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line.trim() === 'run') console.log(String(await run(Number(count))));
+  }
+}
