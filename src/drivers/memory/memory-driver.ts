@@ -159,7 +159,9 @@ export class MemoryDriver implements Driver {
       queue.waiters.shift();
       this.#settleWaiter(w);
     }
-    if (admitted) this.schedulePump(queue);
+    // A pump admits after delivering; another pump is only worth a
+    // microtask if some consumer can still take what was just admitted.
+    if (admitted && queue.consumers.some((c) => c.credit > 0)) this.schedulePump(queue);
   }
 
   #settleWaiter(w: PublishWaiter, error?: unknown): void {
