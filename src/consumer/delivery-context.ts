@@ -16,32 +16,61 @@ export interface DeliveryHost {
 }
 
 /**
+ * The worker that handles a message: its consumer, and the subscription
+ * its current message came from. A context reads it only while it is that
+ * worker's current message, the only time a settle is allowed.
+ */
+export interface DeliveryOwner {
+  readonly host: DeliveryHost;
+  readonly consumption: Consumption | undefined;
+}
+
+/** A context's AbortController and bound logger, made on first use. */
+interface Extras {
+  controller?: AbortController;
+  logger?: Logger;
+}
+
+/**
+ * Kept beside the contexts rather than in them: almost no handler reads
+ * its signal or logger, and a field for them would make every per-message
+ * object larger.
+ */
+const EXTRAS = new WeakMap<DeliveryContext, Extras>();
+
+function extrasOf(ctx: DeliveryContext): Extras {
+  let extras = EXTRAS.get(ctx);
+  if (extras === undefined) EXTRAS.set(ctx, (extras = {}));
+  return extras;
+}
+
+/**
  * The one object made per message: it is both the handler's
  * {@link HandlerContext} and its {@link MessageHandle} (`ctx.message === ctx`),
  * so a delivery costs a single allocation. The logger and AbortSignal are
  * made only if the handler reads them.
  */
 export class DeliveryContext implements HandlerContext, MessageHandle {
-  // Five plain fields assigned in the constructor (no class-field
-  // initialisers, no #private fields, rarely used parts behind `extras`):
-  // this object is made once per message, and its size and construction
-  // showed up in the hot path's allocation and GC profile.
+  // Three plain fields assigned in the constructor (no class-field
+  // initialisers, no #private fields, the consumer and subscription reached
+  // through the worker, the rarely used parts in a WeakMap): this object is
+  // made once per message, and its size and construction showed up in the
+  // hot path's allocation and GC profile.
   /** A {@link DeliveryState} value; moved only through the delivery table. */
   state: number;
   readonly delivery: Delivery;
-  /** The subscription that delivered this message: settles go back through it even after a restart. */
-  readonly consumption: Consumption;
-  /** @internal */
-  private readonly host: DeliveryHost;
-  /** @internal The AbortController and bound logger, made on first use. */
-  private extras: { controller?: AbortController; logger?: Logger } | undefined;
+  /** @internal The worker handling this message. */
+  readonly owner: DeliveryOwner;
 
-  constructor(host: DeliveryHost, consumption: Consumption, delivery: Delivery) {
+  constructor(owner: DeliveryOwner, delivery: Delivery) {
     this.state = DeliveryState.processing;
-    this.host = host;
-    this.consumption = consumption;
+    this.owner = owner;
     this.delivery = delivery;
-    this.extras = undefined;
+  }
+
+  /** @internal The subscription that delivered this message: settles go back through it, even after a restart. */
+  get consumption(): Consumption {
+    return this.owner.consumption!;
   }
 
   get message(): MessageHandle {
@@ -57,21 +86,22 @@ export class DeliveryContext implements HandlerContext, MessageHandle {
   }
 
   get consumerId(): string {
-    return this.host.consumerId;
+    return this.owner.host.consumerId;
   }
 
   get signal(): AbortSignal {
-    const extras = (this.extras ??= {});
+    const extras = extrasOf(this);
     if (!extras.controller) {
       extras.controller = new AbortController();
-      if (this.host.aborting) extras.controller.abort(new Error('consumer is stopping'));
+      if (this.owner.host.aborting) extras.controller.abort(new Error('consumer is stopping'));
     }
     return extras.controller.signal;
   }
 
   get logger(): Logger {
-    const extras = (this.extras ??= {});
-    return (extras.logger ??= childLogger(this.host.logger, { consumer: this.host.consumerId, message_id: this.delivery.id }));
+    const extras = extrasOf(this);
+    const host = this.owner.host;
+    return (extras.logger ??= childLogger(host.logger, { consumer: host.consumerId, message_id: this.delivery.id }));
   }
 
   header(name: string): Headers[string] | undefined {
@@ -79,24 +109,24 @@ export class DeliveryContext implements HandlerContext, MessageHandle {
   }
 
   ack(): void {
-    this.host.settleEarly(this, true);
+    this.owner.host.settleEarly(this, true);
   }
 
   nack(reason?: unknown): void {
-    this.host.settleEarly(this, false, reason);
+    this.owner.host.settleEarly(this, false, reason);
   }
 
   publish(queueId: string, body: unknown, options?: { headers?: Readonly<Record<string, unknown>> }): Promise<void> {
-    return this.host.publish(queueId, body, options);
+    return this.owner.host.publish(queueId, body, options);
   }
 
   info(queueId: string): Promise<QueueInfo> {
-    return this.host.info(queueId);
+    return this.owner.host.info(queueId);
   }
 
   /** @internal Fires the signal (shutdown or timeout). */
   abort(reason: unknown): void {
-    const extras = (this.extras ??= {});
+    const extras = extrasOf(this);
     extras.controller ??= new AbortController();
     extras.controller.abort(reason);
   }

@@ -5,7 +5,7 @@ import type { Logger } from '../runtime/logger.ts';
 import { AlreadySettledError, MessageReleasedError } from '../errors/message-errors.ts';
 import { ActorqError } from '../errors/actorq-error.ts';
 import { PrefetchBuffer } from './prefetch-buffer.ts';
-import { DeliveryContext, type DeliveryHost } from './delivery-context.ts';
+import { DeliveryContext, type DeliveryHost, type DeliveryOwner } from './delivery-context.ts';
 import { DELIVERY_EVENT_COUNT, DELIVERY_STATE_NAMES, DELIVERY_TABLE, DeliveryEventId, DeliveryState, NO_TRANSITION, nextDeliveryState } from './delivery-table.ts';
 import { applyNack, logNack, reasonText, type DeadLetterTarget } from './settle-policy.ts';
 import { PendingSettles } from './pending-settles.ts';
@@ -39,8 +39,11 @@ export interface WorkerPoolOptions {
 }
 
 /** One worker's place: the message it holds, and who waits for it to go idle. */
-interface Slot {
+interface Slot extends DeliveryOwner {
   readonly index: number;
+  readonly host: WorkerPool;
+  /** The subscription that delivered `ctx`, set when the worker takes a message. */
+  consumption: Consumption | undefined;
   ctx: DeliveryContext | undefined;
   busy: boolean;
   idleWaiters: (() => void)[];
@@ -286,6 +289,8 @@ export class WorkerPool implements DeliveryHost {
     // +700 instructions a message under callgrind).
     const slot: Slot = {
       index,
+      host: this,
+      consumption: undefined,
       ctx: undefined,
       busy: false,
       idleWaiters: [],
@@ -311,7 +316,8 @@ export class WorkerPool implements DeliveryHost {
   }
 
   #begin(slot: Slot, delivery: Delivery): DeliveryContext {
-    const ctx = new DeliveryContext(this, this.#consumption!, delivery);
+    slot.consumption = this.#consumption;
+    const ctx = new DeliveryContext(slot, delivery);
     slot.ctx = ctx;
     this.#running++;
     if (this.#timed) slot.startedAt = performance.now();
