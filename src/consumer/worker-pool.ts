@@ -146,12 +146,10 @@ export class WorkerPool implements DeliveryHost {
       complete: () => this.#onEnd(consumption, undefined),
     });
     consumption.request(this.#window);
-    if (this.#o.timeout !== undefined) this.#timeouts.start(
-        this.#slots,
-        this.#o.timeout,
-        (slot) => slot.ctx !== undefined && slot.ctx.state === DeliveryState.processing,
-        (slot) => this.#expire(slot),
-      );
+    if (this.#o.timeout !== undefined) {
+      const isRunning = (slot: Slot) => slot.ctx !== undefined && slot.ctx.state === DeliveryState.processing;
+      this.#timeouts.start(this.#slots, this.#o.timeout, isRunning, (slot) => this.#expire(slot));
+    }
   }
 
   /**

@@ -2,6 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { compare, formatRate, pairedRatio } from './bench-utils.ts';
+import { CONCURRENCY, PREFETCH } from './memory-contenders.ts';
 
 const CONTENDERS_SCRIPT = fileURLToPath(new URL('./memory-contenders.ts', import.meta.url));
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -12,8 +13,9 @@ const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
  *
  * Why this shape. In one shared process each contender ran on a heap left
  * by the others: putting a third contender between them moved the
- * actorq/fastq ratio from about 1.02x to 1.23x. A fresh process per round
- * fixed that but let minutes pass between the two sides of a round, and
+ * actorq/fastq ratio from about 1.02x to 1.23x in a run. A fresh process
+ * per measurement fixed that but put seconds between the two sides of a
+ * round, and
  * these machines drift between a slow and a fast phase (the same code runs
  * at 4.5M or 8M msg/s), so the rounds' ratios swung from 0.6x to 1.4x. Two
  * long-lived processes, asked in turn, give each side its own heap and the
@@ -71,7 +73,7 @@ export async function runMemoryBench(rounds = 21, count = 1_000_000): Promise<st
     const pairedPromise = pairedRatio(results['actorq']!.runs, results['fastq.promise']!.runs);
     const noise = pairedRatio(results['fastq again']!.runs, results['fastq']!.runs);
     return [
-      `memory driver, end to end (publish -> handler -> ack), ${count.toLocaleString('en')} messages, concurrency 10, prefetch 100`,
+      `memory driver, end to end (publish -> handler -> ack), ${count.toLocaleString('en')} messages, concurrency ${CONCURRENCY}, prefetch ${PREFETCH}`,
       `  ${rounds} rounds; each contender in its own warmed-up process, asked in turn (order flips every round)`,
       ...Object.entries(results).map(
         ([name, r]) =>

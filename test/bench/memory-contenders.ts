@@ -4,15 +4,17 @@
  * (`memory-contenders.ts <name> <count>`) it serves one contender in its
  * own process, one timed run per request: `memory-bench.ts` drives it so.
  */
+import { createInterface } from 'node:readline';
 import fastq from 'fastq';
 import { createRuntime } from '../../src/index.ts';
 import { silentLogger } from '../../src/runtime/logger.ts';
 import { parseConfigText } from '../../src/config/load-config.ts';
-import { createInterface } from 'node:readline';
 import { rate } from './bench-utils.ts';
 
-const CONCURRENCY = 10;
-const PREFETCH = 100;
+/** Workers of every contender (the issue's setting). */
+export const CONCURRENCY = 10;
+/** actorq's prefetch (the issue's setting). */
+export const PREFETCH = 100;
 /** Publisher batch size, and the memory queue's max_length (its default is 1000). */
 const BATCH = Number(process.env.BENCH_BATCH ?? 500);
 const MAX_LENGTH = Number(process.env.BENCH_MAXLEN ?? 1000);
