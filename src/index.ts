@@ -7,8 +7,8 @@ export type { Runtime, RuntimeOptions, ConsumerStats } from './runtime/create-ru
 export type { PublishCallOptions } from './runtime/publisher.ts';
 export type { RuntimeStatusEvent } from './runtime/runtime-events.ts';
 export type { Handler, HandlerContext, MessageHandle } from './functions/handler.ts';
-export type { Logger, LogFields, LogLevel } from './runtime/logger.ts';
-export { streamLogger, silentLogger } from './runtime/logger.ts';
+export type { Logger, LogFields, LogLevel } from './util/logger.ts';
+export { streamLogger, silentLogger } from './util/logger.ts';
 export type { Message, Headers, HeaderValue } from './message/message.ts';
 export type { Driver, Consumption, Delivery, QueueDeclaration, QueueInfo, ConsumeOptions, PublishOptions, DriverStatusEvent } from './drivers/driver.ts';
 export type { DriverKind, FunctionKind, KindCatalog, LoadedFunction, KindEnv } from './kinds/kind-descriptors.ts';

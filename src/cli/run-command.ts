@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createRuntime, type RuntimeOptions } from '../runtime/create-runtime.ts';
-import { streamLogger, LOG_LEVELS, type LogLevel } from '../runtime/logger.ts';
+import { streamLogger, LOG_LEVELS, type LogLevel } from '../util/logger.ts';
 import type { CliCommand, CliIo } from './cli-io.ts';
 import { reportError } from './report-error.ts';
 import { runExtensions, type RunExtension } from './run-extensions.ts';

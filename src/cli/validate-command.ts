@@ -1,5 +1,5 @@
 import { loadConfig } from '../config/load-config.ts';
-import { loadFunctions } from '../config/load-functions.ts';
+import { loadFunctions } from '../functions/load-functions.ts';
 import { summarizeRegistry } from '../config/summary.ts';
 import type { CliCommand } from './cli-io.ts';
 import { reportError } from './report-error.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema } from './duration.ts';
+import { durationSchema } from '../util/duration.ts';
 import { lifecycleSchema } from './lifecycle-schema.ts';
 
 /** Consumer limits, as in Wippy. */

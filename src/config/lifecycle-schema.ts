@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema } from './duration.ts';
+import { durationSchema } from '../util/duration.ts';
 import type { Lifecycle } from './entry-types.ts';
 
 /** Defaults of the `lifecycle` block, as in Wippy (durations in ms). */

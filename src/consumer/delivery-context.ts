@@ -1,7 +1,7 @@
 import type { Consumption, Delivery, QueueInfo } from '../drivers/driver.ts';
 import type { HandlerContext, MessageHandle } from '../functions/handler.ts';
 import type { Headers } from '../message/message.ts';
-import { childLogger, type Logger } from '../runtime/logger.ts';
+import { childLogger, type Logger } from '../util/logger.ts';
 import { DeliveryState } from './delivery-table.ts';
 
 /** What a {@link DeliveryContext} needs from its consumer. */

@@ -1,4 +1,4 @@
-import type { Logger } from '../runtime/logger.ts';
+import type { Logger } from '../util/logger.ts';
 
 /**
  * Settles (ack, requeue, release, cancel) that a backend completes

@@ -1,6 +1,6 @@
 import type { Consumption, Delivery, Driver } from '../drivers/driver.ts';
 import type { Headers } from '../message/message.ts';
-import type { Logger } from '../runtime/logger.ts';
+import type { Logger } from '../util/logger.ts';
 
 /** Where and when a consumer dead-letters (resolved from the queue's `dead_letter`). */
 export interface DeadLetterTarget {

@@ -1,7 +1,7 @@
 import type { Subscription } from 'rxjs';
 import type { Consumption, Delivery, Driver, QueueInfo } from '../drivers/driver.ts';
 import type { Handler, HandlerContext } from '../functions/handler.ts';
-import type { Logger } from '../runtime/logger.ts';
+import type { Logger } from '../util/logger.ts';
 import { AlreadySettledError, MessageReleasedError } from '../errors/message-errors.ts';
 import { ActorqError } from '../errors/actorq-error.ts';
 import { PrefetchBuffer } from './prefetch-buffer.ts';

@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { createRuntime } from '../runtime/create-runtime.ts';
-import { streamLogger } from '../runtime/logger.ts';
+import { streamLogger } from '../util/logger.ts';
 import { progressLine } from './progress.ts';
 
 const CONFIG = fileURLToPath(new URL('../../specs/demo/', import.meta.url));

@@ -2,7 +2,7 @@ import { createActor, fromCallback, fromPromise, waitFor, type Actor } from 'xst
 import { Subject, type Observable } from 'rxjs';
 import { connectionMachine, type ConnectionEvent } from '../../machines/connection.machine.ts';
 import type { DriverStatusEvent } from './driver.ts';
-import { backoffDelay, type BackoffOptions } from './backoff.ts';
+import { backoffDelay, type BackoffOptions } from '../util/backoff.ts';
 
 /** What an external driver plugs into the connection machine. */
 export interface ConnectionHooks {

@@ -1,6 +1,6 @@
 import type { Headers } from '../message/message.ts';
 import type { QueueInfo } from '../drivers/driver.ts';
-import type { Logger } from '../runtime/logger.ts';
+import type { Logger } from '../util/logger.ts';
 
 /**
  * A message handler. Returning (any value, including `undefined` and

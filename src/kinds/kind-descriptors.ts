@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Driver } from '../drivers/driver.ts';
 import type { DriverEntry, FunctionEntry } from '../config/entry-types.ts';
 import type { Handler } from '../functions/handler.ts';
-import type { Logger } from '../runtime/logger.ts';
+import type { Logger } from '../util/logger.ts';
 
 /**
  * Describes one `queue.driver.*` kind: how to validate its entries and

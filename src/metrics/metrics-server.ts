@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import type { Runtime } from '../runtime/create-runtime.ts';
 import { createPrometheusMetrics } from './prometheus.ts';
+import type { MetricsReader } from './runtime-metrics.ts';
 
 /** A running metrics endpoint. See {@link startMetricsServer}. */
 export interface MetricsServer {
@@ -22,7 +22,7 @@ export interface MetricsServer {
  * const server = await startMetricsServer(runtime, { host: '127.0.0.1', port: 9464 })
  * ```
  */
-export async function startMetricsServer(runtime: Runtime, where: { host: string; port: number }): Promise<MetricsServer> {
+export async function startMetricsServer(runtime: MetricsReader, where: { host: string; port: number }): Promise<MetricsServer> {
   const prom = createPrometheusMetrics();
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];

@@ -3,7 +3,7 @@ import { Subject, type Observable } from 'rxjs';
 import { runtimeMachine, type RuntimeChild } from '../../machines/runtime.machine.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { startOrder } from '../config/dependency-graph.ts';
-import { loadFunctions } from '../config/load-functions.ts';
+import { loadFunctions } from '../functions/load-functions.ts';
 import { isConsumerEntry, isDriverEntry, isQueueEntry, type Registry } from '../config/registry.ts';
 import type { ConsumerEntry, DriverEntry } from '../config/entry-types.ts';
 import type { ServiceInput } from '../../machines/lifecycle-types.ts';
@@ -14,7 +14,7 @@ import type { KindCatalog } from '../kinds/kind-descriptors.ts';
 import { ActorqError } from '../errors/actorq-error.ts';
 import { NotFoundError } from '../errors/not-found-error.ts';
 import { StopTimeoutError } from '../errors/lifecycle-errors.ts';
-import { streamLogger, type Logger } from './logger.ts';
+import { streamLogger, type Logger } from '../util/logger.ts';
 import { sanitizingObserver } from '../inspect/sanitize-inspection.ts';
 import { provideEntryLogic } from './entry-logic.ts';
 import { wireRegistry, type RuntimeWiring } from './runtime-wiring.ts';
@@ -23,7 +23,8 @@ import { watchLifecycles } from './watch-lifecycles.ts';
 import type { RuntimeStatusEvent } from './runtime-events.ts';
 import { Publisher, type PublishCallOptions } from './publisher.ts';
 import type { ConsumerCounters } from '../consumer/consumer-counters.ts';
-import { collectRuntimeMetrics, metricsEvery, type RuntimeMetrics } from '../metrics/runtime-metrics.ts';
+import type { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
+import { collectRuntimeMetrics, metricsEvery } from './collect-metrics.ts';
 
 /**
  * Options of {@link createRuntime}.

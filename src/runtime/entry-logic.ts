@@ -4,7 +4,7 @@ import { driverMachine } from '../../machines/driver.machine.ts';
 import { queueMachine } from '../../machines/queue.machine.ts';
 import { workerMachine, type WorkerInput } from '../../machines/worker.machine.ts';
 import type { ServiceContext } from '../../machines/lifecycle-types.ts';
-import { backoffDelay } from '../drivers/backoff.ts';
+import { backoffDelay } from '../util/backoff.ts';
 import type { RuntimeWiring } from './runtime-wiring.ts';
 
 /** Where the machine implementations find the live objects. */

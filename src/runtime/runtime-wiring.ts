@@ -6,7 +6,7 @@ import type { KindCatalog, LoadedFunction } from '../kinds/kind-descriptors.ts';
 import { WorkerPool } from '../consumer/worker-pool.ts';
 import type { DeadLetterTarget } from '../consumer/settle-policy.ts';
 import { NotFoundError } from '../errors/not-found-error.ts';
-import { childLogger, type Logger } from './logger.ts';
+import { childLogger, type Logger } from '../util/logger.ts';
 import type { QueueInfo } from '../drivers/driver.ts';
 
 /** A queue as the runtime routes to it. */

@@ -1,6 +1,6 @@
 import type { Driver } from '../../src/drivers/driver.ts';
 import { WorkerPool } from '../../src/consumer/worker-pool.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/util/logger.ts';
 
 /**
  * Consumes `count` messages of `queueName` through actorq's real consumer

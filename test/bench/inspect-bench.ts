@@ -8,7 +8,7 @@
  */
 import { parseConfigText } from '../../src/config/load-config.ts';
 import { createRuntime, type RuntimeOptions } from '../../src/runtime/create-runtime.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/util/logger.ts';
 import { startInspector } from '../../src/inspect/inspector-server.ts';
 import { sanitizingObserver } from '../../src/inspect/sanitize-inspection.ts';
 

@@ -14,9 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load-config.ts';
-import { loadFunctions } from '../../src/config/load-functions.ts';
+import { loadFunctions } from '../../src/functions/load-functions.ts';
 import type { Handler, HandlerContext } from '../../src/functions/handler.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/util/logger.ts';
 import { median } from './bench-utils.ts';
 
 /** What a bench section reports. */

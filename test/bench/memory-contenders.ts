@@ -7,7 +7,7 @@
 import { createInterface } from 'node:readline';
 import fastq from 'fastq';
 import { createRuntime } from '../../src/index.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/util/logger.ts';
 import { parseConfigText } from '../../src/config/load-config.ts';
 import { rate } from './bench-utils.ts';
 

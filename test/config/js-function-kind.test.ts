@@ -3,11 +3,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FunctionEntry } from '../../src/config/entry-types.ts';
-import { loadFunctions } from '../../src/config/load-functions.ts';
+import { loadFunctions } from '../../src/functions/load-functions.ts';
 import { parseConfigText } from '../../src/config/load-config.ts';
 import { jsFunctionKind } from '../../src/functions/js-function-kind.ts';
 import type { FunctionKind, KindCatalog } from '../../src/kinds/kind-descriptors.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/util/logger.ts';
 import { configErrorOf, testKinds } from './helpers.ts';
 
 let dir: string;

@@ -3,11 +3,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load-config.ts';
-import { loadFunctions } from '../../src/config/load-functions.ts';
+import { loadFunctions } from '../../src/functions/load-functions.ts';
 import { startOrder } from '../../src/config/dependency-graph.ts';
 import type { ConsumerEntry } from '../../src/config/entry-types.ts';
 import { ConfigError } from '../../src/errors/config-error.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/util/logger.ts';
 
 const specs = fileURLToPath(new URL('../../specs/', import.meta.url));
 const invalid = join(specs, 'invalid');

@@ -5,7 +5,7 @@ import type { Consumption, Delivery } from '../../src/drivers/driver.ts';
 import type { Message } from '../../src/message/message.ts';
 import { createRuntime, type Runtime } from '../../src/runtime/create-runtime.ts';
 import { parseConfigText } from '../../src/config/load-config.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/util/logger.ts';
 import { collect, eventually, record, sleep, uniqueQueueName } from './conformance-helpers.ts';
 import { AMQP_URL, brokerQueueCounts, destroyQueue, makeDriver } from './amqp/broker-helpers.ts';
 

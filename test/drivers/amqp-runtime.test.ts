@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../src/runtime/create-runtime.ts';
 import { parseConfigText } from '../../src/config/load-config.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/util/logger.ts';
 import { eventually, uniqueQueueName } from './conformance-helpers.ts';
 import { AMQP_URL, destroyQueue } from './amqp/broker-helpers.ts';
 

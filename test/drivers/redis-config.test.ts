@@ -7,7 +7,7 @@ import { RedisDriver } from '../../src/drivers/redis/redis-driver.ts';
 import { redisDriverOptionsSchema, redisQueueOptionsSchema } from '../../src/drivers/redis/redis-kind.ts';
 import { describeTarget, maskUrl } from '../../src/drivers/redis/redis-client-options.ts';
 import { isDriverEntry, isQueueEntry } from '../../src/config/registry.ts';
-import type { LogFields } from '../../src/runtime/logger.ts';
+import type { LogFields } from '../../src/util/logger.ts';
 
 const specs = fileURLToPath(new URL('../../specs/redis/', import.meta.url));
 

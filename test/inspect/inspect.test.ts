@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
 import { createRuntime } from '../../src/runtime/create-runtime.ts';
 import { parseConfigText } from '../../src/config/load-config.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/util/logger.ts';
 import { sanitizeInspectionEvent, sanitizePayloads, sanitizingObserver, REDACTED } from '../../src/inspect/sanitize-inspection.ts';
 import { startInspector } from '../../src/inspect/inspector-server.ts';
 import { until } from '../model/runtime-targets.ts';

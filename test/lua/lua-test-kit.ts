@@ -5,7 +5,7 @@ import type { FunctionEntry } from '../../src/config/entry-types.ts';
 import type { HandlerContext, MessageHandle } from '../../src/functions/handler.ts';
 import { AlreadySettledError, MessageReleasedError } from '../../src/errors/message-errors.ts';
 import { loadLuaFunction, type LoadedLuaFunction } from '../../src/functions/lua/lua-function.ts';
-import type { Logger } from '../../src/runtime/logger.ts';
+import type { Logger } from '../../src/util/logger.ts';
 
 /** One recorded log line. */
 export interface LogLine {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.ts';
-import { loadFunctions } from '../../src/config/load-functions.ts';
+import { loadFunctions } from '../../src/functions/load-functions.ts';
 import type { LoadedFunction } from '../../src/kinds/kind-descriptors.ts';
 import { fakeContext, type FakeContext } from './lua-test-kit.ts';
 

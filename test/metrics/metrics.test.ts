@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { firstValueFrom, filter } from 'rxjs';
 import { createRuntime } from '../../src/runtime/create-runtime.ts';
 import { parseConfigText } from '../../src/config/load-config.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/util/logger.ts';
 import { LatencySampler } from '../../src/metrics/latency-sampler.ts';
 import { startMetricsServer, parseListenAddress } from '../../src/metrics/metrics-server.ts';
 import { parseTraceparent } from '../../src/tracing/traceparent.ts';

@@ -4,7 +4,7 @@ import { Subject, type Observable, type Subscription } from 'rxjs';
 import { z } from 'zod';
 import { parseConfigText } from '../../src/config/load-config.ts';
 import { createRuntime, type Runtime } from '../../src/runtime/create-runtime.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/util/logger.ts';
 import { builtinKinds } from '../../src/kinds/builtin-kinds.ts';
 import type { DriverKind, KindCatalog } from '../../src/kinds/kind-descriptors.ts';
 import { MemoryDriver } from '../../src/drivers/memory/memory-driver.ts';

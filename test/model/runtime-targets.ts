@@ -1,6 +1,6 @@
 import { parseConfigText } from '../../src/config/load-config.ts';
 import { createRuntime, type Runtime } from '../../src/runtime/create-runtime.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/util/logger.ts';
 import type { Handler } from '../../src/functions/handler.ts';
 import type { RuntimeStatusEvent } from '../../src/runtime/runtime-events.ts';
 import { deletePrefix, REDIS_URL } from '../drivers/redis/redis-test-env.ts';

@@ -7,7 +7,7 @@ import type { DriverKind, KindCatalog } from '../../src/kinds/kind-descriptors.t
 import { MemoryDriver } from '../../src/drivers/memory/memory-driver.ts';
 import { memoryQueueOptionsSchema } from '../../src/drivers/memory/memory-kind.ts';
 import { StartError } from '../../src/errors/lifecycle-errors.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/util/logger.ts';
 import { until } from '../support/runtime-kit.ts';
 
 /** A memory driver whose start fails `failures` times, and whose consumptions can be broken on demand. */

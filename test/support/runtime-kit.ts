@@ -1,7 +1,7 @@
 import { parseConfigText } from '../../src/config/load-config.ts';
 import { createRuntime, type Runtime } from '../../src/runtime/create-runtime.ts';
 import type { Handler } from '../../src/functions/handler.ts';
-import { silentLogger, type Logger, type LogFields } from '../../src/runtime/logger.ts';
+import { silentLogger, type Logger, type LogFields } from '../../src/util/logger.ts';
 
 /** Options of {@link consumerYaml}. */
 export interface ConsumerSpec {

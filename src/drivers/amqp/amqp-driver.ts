@@ -6,7 +6,7 @@ import { ConnectionSupervisor } from '../connection-supervisor.ts';
 import { NotFoundError } from '../../errors/not-found-error.ts';
 import { AbortedError, DriverUnavailableError, PublishRejectedError } from '../../errors/lifecycle-errors.ts';
 import { ConfigError } from '../../errors/config-error.ts';
-import { silentLogger, type Logger } from '../../runtime/logger.ts';
+import { silentLogger, type Logger } from '../../util/logger.ts';
 import { queueArguments, type AmqpDriverOptions } from './amqp-options.ts';
 import { buildConnectArgs, type ConnectArgs } from './connect-options.ts';
 import { AmqpSession } from './amqp-session.ts';

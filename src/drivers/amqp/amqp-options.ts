@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema } from '../../config/duration.ts';
+import { durationSchema } from '../../util/duration.ts';
 
 /** Broker URL used when a driver entry gives none (as in Wippy). */
 export const DEFAULT_AMQP_URL = 'amqp://guest:guest@localhost:5672/';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MessageProperties, Options } from 'amqplib';
 import type { Headers, Message } from '../../message/message.ts';
-import { parseDuration } from '../../config/duration.ts';
+import { parseDuration } from '../../util/duration.ts';
 import { InvalidMessageError } from '../../errors/message-errors.ts';
 
 /** Content type of every body this driver writes (Wippy's default codec is JSON). */

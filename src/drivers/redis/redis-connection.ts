@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { ConnectionSupervisor } from '../connection-supervisor.ts';
 import { DriverUnavailableError } from '../../errors/lifecycle-errors.ts';
-import type { Logger } from '../../runtime/logger.ts';
+import type { Logger } from '../../util/logger.ts';
 import { clientOptions, describeTarget } from './redis-client-options.ts';
 import type { RedisDriverOptions } from './redis-kind.ts';
 import { defineScripts, type ScriptedRedis } from './redis-scripts.ts';

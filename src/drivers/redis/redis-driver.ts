@@ -4,7 +4,7 @@ import type { ConsumeOptions, Driver, DriverStatusEvent, PublishOptions, QueueDe
 import type { Message } from '../../message/message.ts';
 import { NotFoundError } from '../../errors/not-found-error.ts';
 import { DriverUnavailableError } from '../../errors/lifecycle-errors.ts';
-import { silentLogger, type Logger } from '../../runtime/logger.ts';
+import { silentLogger, type Logger } from '../../util/logger.ts';
 import { DEFAULT_VISIBILITY_TIMEOUT_MS, redisQueueOptionsSchema, type RedisDriverOptions } from './redis-kind.ts';
 import { queueKeys, type QueueKeys } from './redis-keys.ts';
 import { RedisConnection } from './redis-connection.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { DriverKind } from '../../kinds/kind-descriptors.ts';
-import { durationSchema } from '../../config/duration.ts';
+import { durationSchema } from '../../util/duration.ts';
 
 /** Default `visibility_timeout`: how long a silent consumer's messages stay claimed. */
 export const DEFAULT_VISIBILITY_TIMEOUT_MS = 30_000;

@@ -1,5 +1,5 @@
 import { LuaMultiReturn } from 'wasmoon';
-import type { Logger, LogFields } from '../../runtime/logger.ts';
+import type { Logger, LogFields } from '../../util/logger.ts';
 import type { LuaCall } from './lua-call.ts';
 import { toLuaValue } from './lua-values.ts';
 

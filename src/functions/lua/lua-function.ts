@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { FunctionEntry } from '../../config/entry-types.ts';
-import { childLogger } from '../../runtime/logger.ts';
+import { childLogger } from '../../util/logger.ts';
 import type { KindEnv, LoadedFunction } from '../../kinds/kind-descriptors.ts';
 import type { Handler, HandlerContext } from '../handler.ts';
 import { LuaHandlerError, LuaStoppedError } from './lua-errors.ts';

@@ -1,5 +1,5 @@
 import type { LuaEngine } from 'wasmoon';
-import type { Logger, LogFields } from '../../runtime/logger.ts';
+import type { Logger, LogFields } from '../../util/logger.ts';
 import { LuaRaw, SLOW } from './lua-raw.ts';
 import { T_STRING, T_TABLE } from './lua-raw-support.ts';
 

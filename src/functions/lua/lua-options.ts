@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema } from '../../config/duration.ts';
+import { durationSchema } from '../../util/duration.ts';
 
 /** Modules a `function.lua` entry may list under `modules`. */
 export const LUA_MODULES = ['json', 'logger', 'queue'] as const;

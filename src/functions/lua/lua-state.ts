@@ -1,6 +1,6 @@
 import { LUA_REGISTRYINDEX, LuaEventMasks, LuaType, type LuaEngine, type LuaThread } from 'wasmoon';
 import type { FunctionEntry } from '../../config/entry-types.ts';
-import type { Logger } from '../../runtime/logger.ts';
+import type { Logger } from '../../util/logger.ts';
 import type { HandlerContext } from '../handler.ts';
 import { createLuaBridge } from './lua-bridge.ts';
 import { newLuaCall, checkStopped, type LuaCall } from './lua-call.ts';

@@ -1,10 +1,10 @@
 import { ConfigError, type ConfigIssue } from '../errors/config-error.ts';
 import { builtinKinds } from '../kinds/builtin-kinds.ts';
 import type { KindCatalog, LoadedFunction } from '../kinds/kind-descriptors.ts';
-import { childLogger, silentLogger, type Logger } from '../runtime/logger.ts';
-import type { FunctionEntry } from './entry-types.ts';
-import { isFunctionEntry, type Registry } from './registry.ts';
-import { unknownKindMessage } from './validate-entry.ts';
+import { childLogger, silentLogger, type Logger } from '../util/logger.ts';
+import type { FunctionEntry } from '../config/entry-types.ts';
+import { isFunctionEntry, type Registry } from '../config/registry.ts';
+import { unknownKindMessage } from '../config/validate-entry.ts';
 
 /** Options of {@link loadFunctions}. */
 export interface LoadFunctionsOptions {
