@@ -1,5 +1,6 @@
 import type { Consumption, Delivery, Driver } from '../drivers/driver.ts';
 import type { Headers } from '../message/message.ts';
+import { attemptsOf } from '../message/attempts.ts';
 import type { Logger } from '../util/logger.ts';
 
 /** Where and when a consumer dead-letters (resolved from the queue's `dead_letter`). */
@@ -48,8 +49,7 @@ export function applyNack(
   deadLetter: DeadLetterTarget | undefined,
   logger: Logger,
 ): { outcome: NackOutcome; pending: void | Promise<void> } {
-  const previous = delivery.headers['attempts'];
-  const attempts = (typeof previous === 'number' ? previous : 0) + 1;
+  const attempts = attemptsOf(delivery.headers) + 1;
   if (!deadLetter || attempts < deadLetter.maxAttempts) {
     return { outcome: 'requeued', pending: consumption.requeue(delivery, { ...delivery.headers, attempts }) };
   }

@@ -11,6 +11,7 @@ import { applyNack, logNack, reasonText, type DeadLetterTarget } from './settle-
 import { PendingSettles } from './pending-settles.ts';
 import { HandlerTimeouts } from './handler-timeouts.ts';
 import { ConsumerCounters } from './consumer-counters.ts';
+import { attemptsOf } from '../message/attempts.ts';
 import { LatencySampler } from '../metrics/latency-sampler.ts';
 
 const EV_ACK = DeliveryEventId['message.ack'];
@@ -383,7 +384,7 @@ export class WorkerPool implements DeliveryHost {
     const { outcome, pending } = applyNack(ctx.consumption, ctx.delivery, reason, o.queueId, o.driver, o.deadLetter, this.logger);
     if (pending !== undefined) this.#settles.track(pending);
     if (outcome === 'dead_lettered') this.counters.deadLettered++;
-    const attempts = Number(ctx.delivery.headers['attempts'] ?? 0) + 1;
+    const attempts = attemptsOf(ctx.delivery.headers) + 1;
     logNack(this.logger, outcome, { consumer: this.consumerId, message_id: ctx.delivery.id, error: reasonText(reason) }, attempts, o.deadLetter?.queueId);
   }
 
