@@ -78,6 +78,15 @@ export interface QueueDeclaration {
    * validated by the driver kind's `queueOptionsSchema`.
    */
   readonly options: Readonly<Record<string, unknown>>;
+  /**
+   * Backend name of the queue's dead-letter queue when that queue lives on
+   * this same driver. A stored entry the driver cannot decode (written by
+   * another program: bad framing, bad JSON, wrong shape) is moved there
+   * with its raw bytes and an `x_dead_letter_reason`, never delivered and
+   * never dropped. Without one, such an entry is parked: kept aside where
+   * {@link QueueInfo.parked} counts it, and logged at error level.
+   */
+  readonly deadLetterName?: string;
 }
 
 /** Options for {@link Driver.publish}. */
@@ -167,6 +176,10 @@ export interface QueueInfo {
   readonly in_flight: number;
   /** Consumers currently attached. */
   readonly consumer_count: number;
+  /** Undecodable entries set aside (see {@link QueueDeclaration.deadLetterName}); absent where none can occur. */
+  readonly parked?: number;
+  /** Messages waiting for a delay (delayed publish or retry backoff), where the driver can count them. */
+  readonly delayed?: number;
   /** Backend-specific figures. */
   readonly [extra: string]: unknown;
 }

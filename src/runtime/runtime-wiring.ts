@@ -53,10 +53,19 @@ export async function wireRegistry(registry: Registry, deps: WiringDeps): Promis
     const driver = await kind.create(entry, { logger: childLogger(deps.logger, { driver: entry.id }) });
     drivers.set(entry.id, { entry, driver });
   }
-  for (const entry of entries.filter(isQueueEntry)) {
+  const queueEntries = entries.filter(isQueueEntry);
+  const byId = new Map(queueEntries.map((e) => [e.id, e]));
+  for (const entry of queueEntries) {
     const { entry: driverEntry, driver } = drivers.get(entry.driver)!;
     const optionsKey = deps.kinds.drivers.get(driverEntry.kind)!.optionsKey;
-    const declaration = { id: entry.id, name: entry.queue_name, options: entry.driver_options[optionsKey] ?? {} };
+    const deadLetter = entry.dead_letter ? byId.get(entry.dead_letter.queue) : undefined;
+    const declaration: QueueDeclaration = {
+      id: entry.id,
+      name: entry.queue_name,
+      options: entry.driver_options[optionsKey] ?? {},
+      // Only a dead-letter queue on the same backend can take a raw entry as it is.
+      ...(deadLetter && deadLetter.driver === entry.driver ? { deadLetterName: deadLetter.queue_name } : {}),
+    };
     queues.set(entry.id, { entry, driver, declaration });
   }
   for (const entry of entries.filter(isConsumerEntry)) {
