@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { ConfigError, type ConfigIssue } from '../errors/config-error.ts';
 import { builtinKinds } from '../kinds/builtin-kinds.ts';
 import { checkReferences, writtenPath } from './check-references.ts';
@@ -37,7 +38,7 @@ export function buildRegistry(sources: readonly SourceText[], options: LoadConfi
   const kindOf = new Map([...raw].map(([id, r]) => [id, r.kind]));
   const entries = new Map<string, Entry>();
   for (const r of raw.values()) {
-    const result = validateEntry(r, { kinds, kindOf });
+    const result = validateEntry(r, { kinds, kindOf, ...confinementOptions(options) });
     issues.push(...result.issues);
     if (result.entry) entries.set(r.id, result.entry);
   }
@@ -59,6 +60,14 @@ export function buildRegistry(sources: readonly SourceText[], options: LoadConfi
 
   if (issues.length > 0) throw new ConfigError(inFileOrder(issues, sources));
   return registry;
+}
+
+/** The confinement options for entries, the root made absolute. */
+function confinementOptions(options: LoadConfigOptions): { root?: string; maxFileBytes?: number } {
+  return {
+    ...(options.root === undefined ? {} : { root: resolve(options.root) }),
+    ...(options.maxFileBytes === undefined ? {} : { maxFileBytes: options.maxFileBytes }),
+  };
 }
 
 /** Sorts by file (in load order) then line; stable, so same-line issues keep their order. */

@@ -102,6 +102,13 @@ export interface ConsumerEntry extends EntryBase {
 export interface FunctionEntry extends EntryBase {
   /** Directory of the YAML file, for resolving `file://` sources. */
   readonly base_dir: string;
+  /**
+   * Directory every `file://` of the entry must stay inside (the
+   * `root` option of `loadConfig`); `base_dir` when not set.
+   */
+  readonly root?: string;
+  /** Largest file the entry may name, in bytes. @default 10 MiB */
+  readonly max_file_bytes?: number;
   readonly options: Readonly<Record<string, unknown>>;
 }
 

@@ -19,6 +19,17 @@ export interface LoadConfigOptions {
    * consumer's `func` or a `requires` item may name them.
    */
   readonly extraFunctionIds?: Iterable<string>;
+  /**
+   * Directory every `file://` source and prelude must stay inside. By
+   * default each entry's files must stay inside the directory of the YAML
+   * file that names them.
+   */
+  readonly root?: string;
+  /**
+   * Largest file (handler source, prelude, registry file) actorq reads, in bytes.
+   * @default 10 MiB
+   */
+  readonly maxFileBytes?: number;
 }
 
 /**

@@ -14,6 +14,10 @@ export interface ValidationContext {
   readonly kinds: KindCatalog;
   /** Kind of every well-formed entry by ID, to find a queue's driver kind. */
   readonly kindOf: ReadonlyMap<string, string>;
+  /** Confinement root for `file://` sources (absolute), when one was given. */
+  readonly root?: string;
+  /** Size limit for files entries name, when one was given. */
+  readonly maxFileBytes?: number;
 }
 
 /** The typed entry, or why there is none. @internal */
@@ -55,7 +59,13 @@ export function validateEntry(raw: RawEntry, ctx: ValidationContext): Validation
     if (!options.ok) return { issues: options.issues };
     // Inline text has no directory of its own; relative sources resolve from the working directory.
     const base_dir = raw.abs === '<inline>' ? process.cwd() : dirname(raw.abs);
-    const entry: FunctionEntry = { ...base, base_dir, options: options.value };
+    const entry: FunctionEntry = {
+      ...base,
+      base_dir,
+      ...(ctx.root === undefined ? {} : { root: ctx.root }),
+      ...(ctx.maxFileBytes === undefined ? {} : { max_file_bytes: ctx.maxFileBytes }),
+      options: options.value,
+    };
     return { entry, issues: [] };
   }
   return { issues: [{ file: raw.file, line: raw.locate(['kind']), entryId: raw.id, field: 'kind', message: unknownKindMessage(raw.kind, ctx.kinds) }] };

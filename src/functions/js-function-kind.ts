@@ -1,9 +1,8 @@
-import { stat } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors/config-error.ts';
-import type { FunctionEntry } from '../config/entry-types.ts';
+import { resolveConfinedFile } from '../config/confined-file.ts';
 import type { FunctionKind } from '../kinds/kind-descriptors.ts';
 import type { Handler } from './handler.ts';
 
@@ -50,19 +49,16 @@ export const jsFunctionKind: FunctionKind = {
   schema: jsFunctionSchema,
   async load(entry) {
     const { source, method } = entry.options as JsFunctionOptions;
-    const path = sourcePath(source, entry.base_dir);
+    const { path, realPath } = await resolveConfinedFile(entry, source, 'source');
     const shown = shorten(path);
     const fail = (field: 'source' | 'method', message: string): never => {
       const issue: ConfigIssue = { file: shorten(entry.file), line: entry.line, entryId: entry.id, field, message };
       throw new ConfigError([issue]);
     };
 
-    const info = await stat(path).catch(() => undefined);
-    if (!info?.isFile()) fail('source', `handler file not found: ${shown}`);
-
     let module: Record<string, unknown> = {};
     try {
-      module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+      module = (await import(pathToFileURL(realPath).href)) as Record<string, unknown>;
     } catch (e) {
       fail('source', `cannot import ${shown}: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -78,12 +74,6 @@ export const jsFunctionKind: FunctionKind = {
     return { handler: handler as Handler };
   },
 };
-
-/** Absolute path of a `file://` source, relative ones taken from the entry's YAML directory. */
-function sourcePath(source: string, baseDir: FunctionEntry['base_dir']): string {
-  const path = decodeURI(source.slice(FILE_PREFIX.length));
-  return isAbsolute(path) ? path : resolve(baseDir, path);
-}
 
 /** Paths under the working directory are shown relative to it, as users typed them. */
 function shorten(path: string): string {

@@ -41,7 +41,7 @@ describe('function.js', () => {
   });
 
   it.each([
-    ['a missing file', () => entry('file://nope.mjs'), 'source', /^handler file not found: .*nope\.mjs$/],
+    ['a missing file', () => entry('file://nope.mjs'), 'source', /nope\.mjs: file not found$/],
     ['a default export that is not a function', () => entry('file://data.mjs'), 'source', /data\.mjs has no default export function \(got object\); it exports no function$/],
     ['no default export but other functions', () => entry('file://named.mjs'), 'source', /named\.mjs has no default export function \(got nothing\); its function exports: run \(set method: to pick one\)$/],
     ['a method that is not a function', () => entry('file://named.mjs', 'answer'), 'method', /export "answer" of .*named\.mjs is not a function \(got number\); its function exports: run$/],

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { relative } from 'node:path';
+import { readConfinedFile } from '../../config/confined-file.ts';
 import { ConfigError } from '../../errors/config-error.ts';
 import type { FunctionEntry } from '../../config/entry-types.ts';
 
@@ -18,22 +18,14 @@ export interface LuaSourceFile {
 }
 
 /**
- * Reads a `file://` source relative to the entry's YAML directory. A
- * missing or unreadable file is a {@link ConfigError} naming the entry and
- * the field, raised while the configuration loads.
+ * Reads a `file://` source relative to the entry's YAML directory, confined
+ * to the entry's root (see `config/confined-file.ts`). A missing, unreadable,
+ * outside, non-regular or oversized file is a {@link ConfigError} naming the
+ * entry and the field, raised while the configuration loads.
  */
 export async function readLuaSource(entry: FunctionEntry, url: string, field: string): Promise<LuaSourceFile> {
-  const rel = url.slice('file://'.length);
-  const path = isAbsolute(rel) ? rel : resolve(entry.base_dir, rel);
-  try {
-    const code = await readFile(path, 'utf8');
-    return { path, chunkName: `@${relative(entry.base_dir, path) || path}`, code, field };
-  } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message;
-    throw new ConfigError([
-      { file: entry.file, line: entry.line, entryId: entry.id, field, message: `cannot read Lua source ${path}: ${reason}` },
-    ]);
-  }
+  const { path, text } = await readConfinedFile(entry, url, field);
+  return { path, chunkName: `@${relative(entry.base_dir, path) || path}`, code: text, field };
 }
 
 /**
