@@ -12,7 +12,8 @@ import { runExtensions, type RunExtension } from './run-extensions.ts';
  */
 export const runCommand: CliCommand = {
   summary: 'start the configured drivers, queues and consumers until a signal',
-  usage: 'actorq run [--log-level debug|info|warn|error] [--inspect [--inspect-port 5678] [--inspect-payloads]] [--metrics host:port] <files|dirs...>',
+  usage:
+    'actorq run [--log-level debug|info|warn|error] [--inspect [--inspect-port 5678] [--inspect-payloads] [--inspect-origin <origin>]...] [--metrics host:port [--metrics-host <name>]...] <files|dirs...>',
   async run(args, io) {
     const extensions = runExtensions();
     const options = Object.fromEntries(extensions.flatMap((e) => Object.entries(e.options)));
@@ -30,14 +31,26 @@ export const runCommand: CliCommand = {
     }
     const logger = streamLogger(level as LogLevel, (line) => io.err(line));
     let runtimeOptions: RuntimeOptions = { files: parsed.positionals, logger };
-    const active: { ext: RunExtension; state: unknown }[] = [];
-    for (const ext of extensions) runtimeOptions = ext.configure?.(runtimeOptions, parsed.values) ?? runtimeOptions;
+    const states = new Map<RunExtension, unknown>();
+    const configured: RunExtension[] = [];
+    try {
+      for (const ext of extensions) {
+        runtimeOptions = ext.configure?.(runtimeOptions, parsed.values) ?? runtimeOptions;
+        configured.push(ext);
+      }
+    } catch (error) {
+      // A bad flag value: say which, with the usage, and release what the
+      // extensions configured before it already opened.
+      io.err(`${(error as Error).message}\nusage: ${this.usage}`);
+      for (const ext of configured) await ext.stopped?.(undefined);
+      return 2;
+    }
     const runtime = createRuntime(runtimeOptions);
     // Listen before starting, so a signal during start-up still ends in a graceful stop.
     const signals = waitForSignal(io);
     try {
       await runtime.start();
-      for (const ext of extensions) active.push({ ext, state: await ext.started?.(runtime, parsed.values, io) });
+      for (const ext of extensions) states.set(ext, await ext.started?.(runtime, parsed.values, io));
       io.err(`actorq: running ${runtime.registry!.entries.size} entries; Ctrl-C to stop`);
       await signals.signalled;
       await runtime.stop();
@@ -49,7 +62,9 @@ export const runCommand: CliCommand = {
       return 1;
     } finally {
       signals.dispose();
-      for (const { ext, state } of active) await ext.stopped?.(state);
+      // Every extension, started or not, closes what it opened (an inspector
+      // whose server listens but whose start failed would keep the process alive).
+      for (const ext of extensions) await ext.stopped?.(states.get(ext)).catch((e: unknown) => reportError(e, io));
     }
   },
 };

@@ -9,12 +9,12 @@ import { metricsExtension } from './metrics-extension.ts';
  */
 export interface RunExtension {
   /** `parseArgs` option specs this extension adds. */
-  readonly options: Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>;
-  /** Adjusts runtime options before creation (e.g. adds an inspector). */
+  readonly options: Record<string, { type: 'string' | 'boolean'; default?: string | boolean; multiple?: boolean }>;
+  /** Adjusts runtime options before creation (e.g. adds an inspector); throws on a bad flag value. */
   configure?(options: RuntimeOptions, values: Record<string, unknown>): RuntimeOptions;
   /** Called once the runtime started; returns state handed to `stopped`. */
   started?(runtime: Runtime, values: Record<string, unknown>, io: CliIo): Promise<unknown>;
-  /** Called after the runtime stopped. */
+  /** Called after the runtime stopped (or failed to start); must release every handle so the process can exit. */
   stopped?(state: unknown): Promise<void>;
 }
 

@@ -18,16 +18,36 @@ export const REDACTED = '[redacted]';
  * ```
  */
 export function sanitizePayloads(value: unknown, depth = 8, seen = new WeakSet<object>()): unknown {
-  if (value === null || typeof value !== 'object') return typeof value === 'function' ? undefined : value;
+  return plainCopy(value, depth, seen, true);
+}
+
+/**
+ * A JSON-safe copy of `value`: like {@link sanitizePayloads} (errors as
+ * `{ name, message }`, actor refs as `[actor id]`, functions dropped,
+ * depth-limited, cycle-safe), with payload keys redacted only when
+ * `redact` is true. The inspector bridge serialises snapshots with it,
+ * because a snapshot holds actor refs and cycles that `JSON.stringify`
+ * would throw on.
+ *
+ * @example
+ * ```ts
+ * JSON.stringify(plainCopy(snapshot.context, 8, new WeakSet(), false))
+ * ```
+ */
+export function plainCopy(value: unknown, depth: number, seen: WeakSet<object>, redact: boolean): unknown {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'bigint') return value.toString();
+    return typeof value === 'function' || typeof value === 'symbol' ? undefined : value;
+  }
   if (value instanceof Error) return { name: value.name, message: value.message };
   if (depth <= 0 || seen.has(value)) return '[…]';
   seen.add(value);
-  if (Array.isArray(value)) return value.map((v) => sanitizePayloads(v, depth - 1, seen));
+  if (Array.isArray(value)) return value.map((v) => plainCopy(v, depth - 1, seen, redact));
   if (typeof (value as { send?: unknown }).send === 'function' && 'sessionId' in value) return `[actor ${(value as { id?: string }).id ?? ''}]`;
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
-    if (PAYLOAD_KEYS.has(key) && v !== undefined && typeof v !== 'string') out[key] = REDACTED;
-    else if (typeof v !== 'function') out[key] = sanitizePayloads(v, depth - 1, seen);
+    if (redact && PAYLOAD_KEYS.has(key) && v !== undefined && typeof v !== 'string') out[key] = REDACTED;
+    else if (typeof v !== 'function') out[key] = plainCopy(v, depth - 1, seen, redact);
   }
   return out;
 }

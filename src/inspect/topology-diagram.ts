@@ -1,7 +1,21 @@
 import { isConsumerEntry, isDriverEntry, isFunctionEntry, isQueueEntry, type Registry } from '../config/registry.ts';
 
-/** Mermaid node id for a registry ID (Mermaid ids allow no `:` or `.`). */
-const nodeId = (id: string) => `n_${id.replace(/[^A-Za-z0-9_]/g, '_')}`;
+/**
+ * Mermaid node id for a registry ID. Mermaid ids are safe only as
+ * `[A-Za-z0-9_]`, and replacing the rest with `_` merged `orders-eu` and
+ * `orders_eu` into one node. Instead `_` is the escape character: every
+ * character outside `[A-Za-z0-9]` (the underscore included) becomes `_`,
+ * its code point in hex, `_`. Decoding is unambiguous, so different IDs
+ * always get different node ids.
+ *
+ * @example
+ * ```ts
+ * diagramNodeId('app.queue:orders-eu') // 'n_app_2e_queue_3a_orders_2d_eu'
+ * diagramNodeId('app.queue:orders_eu') // 'n_app_2e_queue_3a_orders_5f_eu'
+ * ```
+ */
+export const diagramNodeId = (id: string): string => `n_${id.replace(/[^A-Za-z0-9]/gu, (c) => `_${c.codePointAt(0)!.toString(16)}_`)}`;
+const nodeId = diagramNodeId;
 /** A label safe inside Mermaid's `["..."]`. */
 const label = (text: string) => text.replace(/"/g, '#quot;');
 
@@ -14,7 +28,7 @@ const label = (text: string) => text.replace(/"/g, '#quot;');
  * ```ts
  * console.log(topologyDiagram(await loadConfig(['specs/seed'])))
  * // flowchart LR
- * //   n_app_queue_memory_driver[("app.queue:memory_driver<br/>queue.driver.memory")]
+ * //   n_app_2e_queue_3a_memory_5f_driver[("app.queue:memory_driver<br/>queue.driver.memory")]
  * //   ...
  * ```
  */
