@@ -1,6 +1,28 @@
 import { z } from 'zod';
 import { durationSchema } from '../util/duration.ts';
 import { lifecycleSchema } from './lifecycle-schema.ts';
+import { DEFAULT_MAX_MESSAGE_SIZE } from '../message/validate-message.ts';
+
+/**
+ * Bounds of a queue's `max_message_size`, in bytes. Below 1 KiB even the
+ * headers every message carries would hardly fit; 128 MiB is RabbitMQ's
+ * own ceiling for a message.
+ */
+export const MESSAGE_SIZE_LIMITS = { default: DEFAULT_MAX_MESSAGE_SIZE, min: 1024, max: 128 * 1024 * 1024 } as const;
+
+/** `max_message_size`: bytes as a whole number, within {@link MESSAGE_SIZE_LIMITS}. */
+const maxMessageSize = z
+  .number()
+  .int()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined) return MESSAGE_SIZE_LIMITS.default;
+    if (v < MESSAGE_SIZE_LIMITS.min || v > MESSAGE_SIZE_LIMITS.max) {
+      ctx.addIssue({ code: 'custom', message: `max_message_size ${v} is outside ${MESSAGE_SIZE_LIMITS.min}..${MESSAGE_SIZE_LIMITS.max} bytes` });
+      return z.NEVER;
+    }
+    return v;
+  });
 
 /** Consumer limits, as in Wippy. */
 export const CONSUMER_LIMITS = {
@@ -80,6 +102,8 @@ export const queueSchema = z
       })
       .strict()
       .optional(),
+    /** Largest message accepted by `publish`: bytes of JSON body + JSON headers. @default 1 MiB */
+    max_message_size: maxMessageSize,
     lifecycle: lifecycleSchema,
   })
   .strict();

@@ -75,6 +75,8 @@ export interface QueueEntry extends EntryBase {
   /** Per-driver options keyed by driver option key (`memory`, `amqp`, ...), each already validated. */
   readonly driver_options: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   readonly dead_letter?: DeadLetterPolicy;
+  /** Largest message `publish` accepts, in bytes of JSON body + JSON headers (1 MiB when absent). */
+  readonly max_message_size?: number;
   readonly lifecycle: Lifecycle;
 }
 

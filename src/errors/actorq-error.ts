@@ -6,6 +6,8 @@ export type ActorqErrorCode =
   | 'CONFIG_INVALID'
   | 'NOT_FOUND'
   | 'INVALID_MESSAGE'
+  | 'MESSAGE_TOO_LARGE'
+  | 'QUEUE_FULL'
   | 'ALREADY_SETTLED'
   | 'MESSAGE_RELEASED'
   | 'DRIVER_STOPPED'

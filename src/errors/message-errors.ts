@@ -23,3 +23,23 @@ export class MessageReleasedError extends ActorqError {
     super('MESSAGE_RELEASED', `message ${messageId} released: its handler has finished`);
   }
 }
+
+/**
+ * A message is larger than its queue's `max_message_size`, measured as the
+ * UTF-8 bytes of its JSON-encoded body plus its JSON-encoded headers.
+ * Nothing was stored.
+ */
+export class MessageTooLargeError extends ActorqError {
+  /** The message's size in bytes (body + headers). */
+  readonly size: number;
+  /** The queue's limit in bytes. */
+  readonly limit: number;
+  constructor(queueId: string, bodyBytes: number, headerBytes: number, limit: number) {
+    super(
+      'MESSAGE_TOO_LARGE',
+      `publish to ${queueId}: message is ${bodyBytes + headerBytes} bytes (JSON body ${bodyBytes} + headers ${headerBytes}), over the queue's max_message_size of ${limit}`,
+    );
+    this.size = bodyBytes + headerBytes;
+    this.limit = limit;
+  }
+}

@@ -1,7 +1,7 @@
 import type { QueueBinding } from './runtime-wiring.ts';
 import { NotFoundError } from '../errors/not-found-error.ts';
 import { OutgoingMessage } from '../message/outgoing-message.ts';
-import { assertBody, copyHeaders } from '../message/validate-message.ts';
+import { assertSize, checkBody, copyHeaders, DEFAULT_MAX_MESSAGE_SIZE, headersBoundOf } from '../message/validate-message.ts';
 import type { Message } from '../message/message.ts';
 import { newTraceparent } from '../tracing/traceparent.ts';
 
@@ -18,6 +18,10 @@ export interface PublishCallOptions {
 /**
  * Checks messages and routes them to their queue's driver. Invalid input
  * rejects before anything is stored: a batch with one bad body stores none.
+ *
+ * Every driver gets the same checks here, before it sees a message: the
+ * body rule (plain JSON data), the queue's `max_message_size`, and the
+ * header rules.
  */
 export class Publisher {
   readonly #queues: () => ReadonlyMap<string, QueueBinding> | undefined;
@@ -32,9 +36,11 @@ export class Publisher {
     const binding = this.#queues()?.get(queueId);
     if (!binding) return Promise.reject(new NotFoundError('queue', queueId));
     try {
-      assertBody(body, queueId);
+      const bound = checkBody(body, queueId);
       const now = nowSeconds();
-      const message = new OutgoingMessage(body, this.#headers(queueId, options, now), now, options?.id);
+      const headers = this.#headers(queueId, options, now);
+      assertSize(body, bound, headers, headersBoundOf(headers), now, limitOf(binding), queueId);
+      const message = new OutgoingMessage(body, headers, now, options?.id);
       this.published.set(queueId, (this.published.get(queueId) ?? 0) + 1);
       return binding.driver.publish(binding.declaration.name, [message], options);
     } catch (error) {
@@ -49,11 +55,18 @@ export class Publisher {
       const now = nowSeconds();
       const messages: Message[] = new Array(bodies.length);
       const withHeaders = options?.headers !== undefined;
+      const limit = limitOf(binding);
+      // Every message of the batch gets headers of the same size (the same
+      // given ones, a generated traceparent of fixed length), so their bound is taken once.
+      let headerRoom = -1;
       for (let i = 0; i < bodies.length; i++) {
         const body = bodies[i];
-        // Numbers and non-empty strings need no further check: the common case stays inline.
-        if (typeof body !== 'number' && typeof body !== 'string') assertBody(body, queueId);
-        messages[i] = new OutgoingMessage(body, withHeaders ? this.#headers(queueId, options, now) : undefined, now);
+        const headers = withHeaders ? this.#headers(queueId, options, now) : undefined;
+        if (headerRoom < 0) headerRoom = limit - headersBoundOf(headers);
+        // Finite numbers need no walk and fit any limit the schema allows: the common case stays inline.
+        const bound = typeof body === 'number' && body - body === 0 ? MAX_NUMBER_BYTES : checkBody(body, queueId, i);
+        if (bound > headerRoom) assertSize(body, bound, headers, limit - headerRoom, now, limit, queueId);
+        messages[i] = new OutgoingMessage(body, headers, now);
       }
       this.published.set(queueId, (this.published.get(queueId) ?? 0) + bodies.length);
       return binding.driver.publish(binding.declaration.name, messages, options);
@@ -69,6 +82,14 @@ export class Publisher {
     if (headers['traceparent'] === undefined) headers['traceparent'] = newTraceparent();
     return headers;
   }
+}
+
+/** Longest JSON text of a finite number. */
+const MAX_NUMBER_BYTES = 24;
+
+/** The queue's `max_message_size` (validated config carries it; a hand-built entry may not). */
+function limitOf(binding: QueueBinding): number {
+  return binding.entry.max_message_size ?? DEFAULT_MAX_MESSAGE_SIZE;
 }
 
 function nowSeconds(): number {
