@@ -73,9 +73,9 @@ export function createWireConverter(options: WireOptions = {}) {
     if (!config || typeof config !== 'object') return JSON.stringify({ id: name });
     let text = definitions.get(config);
     if (text === undefined) {
-      // A machine config holds inline functions (guards, actions); the page
-      // shows them by name, as the Stately tools do.
-      text = JSON.stringify(plainCopy(config, depth, new WeakSet(), false) ?? { id: name });
+      // Inline functions (guards, actions) are dropped; an initial context
+      // written into the config is redacted like any other context.
+      text = JSON.stringify(plainCopy(config, depth, new WeakSet(), redact) ?? { id: name });
       definitions.set(config, text);
     }
     return text;

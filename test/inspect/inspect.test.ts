@@ -46,15 +46,24 @@ describe('inspection', () => {
     expect(raw[0]).toBe(event);
   });
 
-  it('startInspector serves the inspector page on loopback', async () => {
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    const inspector = await startInspector({ port });
+  it('startInspector serves the inspector page on loopback, behind its token', async () => {
+    const inspector = await startInspector({ port: 0 });
     try {
-      expect(inspector.url).toBe(`http://127.0.0.1:${port}`);
+      const url = new URL(inspector.url);
+      expect(url.hostname).toBe('127.0.0.1');
+      expect(url.searchParams.get('token')).toBe(inspector.token);
+      expect(inspector.token).toMatch(/^[\w-]{43}$/);
       const res = await fetch(inspector.url);
       expect(await res.text()).toContain('stately.ai/inspect');
+      expect((await fetch(`${url.origin}/`)).status).toBe(401);
     } finally {
-      inspector.stop();
+      await inspector.stop();
     }
+  });
+
+  it('two bridges get different tokens', async () => {
+    const [a, b] = await Promise.all([startInspector({ port: 0 }), startInspector({ port: 0 })]);
+    expect(a.token).not.toBe(b.token);
+    await Promise.all([a.stop(), b.stop()]);
   });
 });
