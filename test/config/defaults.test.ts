@@ -73,7 +73,7 @@ describe('defaults', () => {
 
   it('takes the seed spelling options: as the current driver section', () => {
     const q = parse(doc('  - name: legacy\n    kind: queue.queue\n    driver: app:mem\n    options:\n      max_length: 7\n')).entries.get('app:legacy') as QueueEntry;
-    expect(q.driver_options).toEqual({ memory: { max_length: 7 } });
+    expect(q.driver_options).toEqual({ memory: { max_length: 7, max_waiting: 10_000 } });
   });
 
   it('rejects options: together with the same driver_options section', async () => {
@@ -117,7 +117,7 @@ ${section}`;
   it("validates every known section and applies the current driver's defaults", () => {
     const r = parse(text('      memory: { max_length: 3 }\n'), { kinds });
     expect((r.entries.get('app:f') as DriverEntry).options).toEqual({ url: 'fake://' });
-    expect((r.entries.get('app:q') as QueueEntry).driver_options).toEqual({ memory: { max_length: 3 }, fake: { durable: true } });
+    expect((r.entries.get('app:q') as QueueEntry).driver_options).toEqual({ memory: { max_length: 3, max_waiting: 10_000 }, fake: { durable: true } });
   });
 
   it('reports a typo inside another driver section', async () => {

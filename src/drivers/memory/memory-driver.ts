@@ -3,7 +3,8 @@ import type { ConsumeOptions, Driver, DriverStatusEvent, PublishOptions, QueueDe
 import type { Message } from '../../message/message.ts';
 import { NotFoundError } from '../../errors/not-found-error.ts';
 import { AbortedError, DriverUnavailableError } from '../../errors/lifecycle-errors.ts';
-import { DEFAULT_MEMORY_MAX_LENGTH } from './memory-kind.ts';
+import { DEFAULT_MEMORY_MAX_LENGTH, DEFAULT_MEMORY_MAX_WAITING } from './memory-kind.ts';
+import { QueueFullError } from '../../errors/queue-full-error.ts';
 import { MemoryConsumption } from './memory-consumption.ts';
 import { MemoryQueue, type PublishWaiter } from './memory-queue.ts';
 
@@ -59,9 +60,12 @@ export class MemoryDriver implements Driver {
 
   async declare(queue: QueueDeclaration): Promise<void> {
     const maxLength = (queue.options['max_length'] as number | undefined) ?? DEFAULT_MEMORY_MAX_LENGTH;
+    const maxWaiting = (queue.options['max_waiting'] as number | undefined) ?? DEFAULT_MEMORY_MAX_WAITING;
     const existing = this.#queues.get(queue.name);
-    if (existing) existing.maxLength = maxLength;
-    else this.#queues.set(queue.name, new MemoryQueue(queue.name, maxLength));
+    if (existing) {
+      existing.maxLength = maxLength;
+      existing.maxWaiting = maxWaiting;
+    } else this.#queues.set(queue.name, new MemoryQueue(queue.name, maxLength, maxWaiting));
   }
 
   publish(queueName: string, messages: readonly Message[], options?: PublishOptions): Promise<void> {
@@ -133,6 +137,15 @@ export class MemoryDriver implements Driver {
 
   #waitForRoom(queue: MemoryQueue, messages: readonly Message[], signal: AbortSignal | undefined): Promise<void> {
     if (signal?.aborted) return Promise.reject(new AbortedError(`publish to ${queue.name} aborted`, { cause: signal.reason }));
+    // Publishes fired without awaiting would otherwise pile up without bound
+    // (each waiter holds its messages, a promise and closures).
+    if (queue.waiters.length >= queue.maxWaiting) {
+      return Promise.reject(
+        new QueueFullError(
+          `publish to ${queue.name} on driver ${this.id}: queue full (max_length ${queue.maxLength}) and ${queue.waiters.length} publish calls already waiting (max_waiting ${queue.maxWaiting}); nothing of this call was stored`,
+        ),
+      );
+    }
     return new Promise<void>((resolve, reject) => {
       const onAbort = signal
         ? () => {

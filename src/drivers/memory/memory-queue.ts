@@ -22,6 +22,8 @@ export class MemoryQueue {
   readonly name: string;
   /** Bound on ready messages for publishers. Requeues and releases ignore it: they must never drop. */
   maxLength: number;
+  /** Bound on waiting publish calls; one more is refused with `QueueFullError`. */
+  maxWaiting: number;
   readonly ready = new ChunkQueue<Message>();
   /** Delivered to a consumer, not yet settled. */
   inFlight = 0;
@@ -31,9 +33,10 @@ export class MemoryQueue {
   readonly waiters = new Deque<PublishWaiter>();
   pumpScheduled = false;
 
-  constructor(name: string, maxLength: number) {
+  constructor(name: string, maxLength: number, maxWaiting: number) {
     this.name = name;
     this.maxLength = maxLength;
+    this.maxWaiting = maxWaiting;
   }
 
   /** Free places for publishers. */
