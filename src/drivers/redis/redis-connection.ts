@@ -16,6 +16,11 @@ import { defineScripts, type ScriptedRedis } from './redis-scripts.ts';
  * own reconnect is off; each `connect` hook builds fresh clients, and the
  * first `close` of either one reports `connection.lost`, so the machine
  * goes `reconnecting` -> `connecting` with its backoff.
+ *
+ * A reconnect may reach a server that lost everything (restarted without
+ * persistence, or a failover to an empty replica), so each connect runs the
+ * driver's `restore` hook on the new command client before the machine
+ * says `connected`: nothing uses the connection until its queues exist.
  */
 export class RedisConnection {
   readonly supervisor: ConnectionSupervisor;
@@ -25,11 +30,18 @@ export class RedisConnection {
   readonly #logger: Logger;
   readonly #name: string;
   readonly #channels = new Map<string, Set<() => void>>();
+  readonly #restore: (cmd: ScriptedRedis) => Promise<void>;
   #cmd: ScriptedRedis | undefined;
   #sub: Redis | undefined;
 
-  constructor(name: string, options: RedisDriverOptions, logger: Logger) {
+  /**
+   * `restore` re-creates on a fresh connection whatever the driver relies on
+   * (declared queues, consumer registrations); if it fails the connect
+   * fails, and the machine retries with backoff.
+   */
+  constructor(name: string, options: RedisDriverOptions, logger: Logger, restore: (cmd: ScriptedRedis) => Promise<void> = async () => {}) {
     this.#name = name;
+    this.#restore = restore;
     this.#options = options;
     this.#logger = logger;
     this.target = describeTarget(options);
@@ -96,6 +108,14 @@ export class RedisConnection {
       sub.disconnect();
       const message = e instanceof Error ? e.message : String(e);
       throw new DriverUnavailableError('DRIVER_UNAVAILABLE', `cannot connect to redis ${this.target}${attempt ? ` (attempt ${attempt})` : ''}: ${message}`, { cause: e });
+    }
+    try {
+      await this.#restore(cmd);
+    } catch (e) {
+      cmd.disconnect();
+      sub.disconnect();
+      const message = e instanceof Error ? e.message : String(e);
+      throw new DriverUnavailableError('DRIVER_UNAVAILABLE', `connected to redis ${this.target} but could not restore its queues: ${message}`, { cause: e });
     }
     this.#cmd = cmd;
     this.#sub = sub;

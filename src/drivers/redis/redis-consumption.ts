@@ -3,11 +3,13 @@ import { Subject, type Observable } from 'rxjs';
 import type { Consumption, Delivery } from '../driver.ts';
 import type { Headers } from '../../message/message.ts';
 import { NotFoundError } from '../../errors/not-found-error.ts';
-import { encodeMessage } from './redis-codec.ts';
-import { RedisDelivery } from './redis-delivery.ts';
+import { decodeEntry, encodeMessage, MalformedEntry } from './redis-codec.ts';
+import type { RedisDelivery } from './redis-delivery.ts';
 import type { QueueKeys } from './redis-keys.ts';
-import type { RedisDriver } from './redis-driver.ts';
+import type { QueueSettings, RedisDriver } from './redis-driver.ts';
+import type { ScriptedRedis } from './redis-scripts.ts';
 import { AckBatcher } from './redis-ack-batcher.ts';
+import { quarantine } from './redis-quarantine.ts';
 
 /** Where a consumption is in its life. `starting`: checking the queue exists and registering. */
 type ConsumptionPhase = 'starting' | 'active' | 'cancelled';
@@ -30,19 +32,28 @@ const IDLE_RECHECK_MS = 2000;
  * that went silent. If a fetch reply is lost with the connection, the
  * messages it moved are unknown here: after the reconnect, anything in the
  * processing hash that was never handed out is released to the head.
+ *
+ * Foreign data: every fetched entry is decoded by a total function; one
+ * that is not an actorq message is never handed out, and is moved to the
+ * dead-letter queue or parked (see `redis-quarantine.ts`) while the rest of
+ * its batch is delivered.
  */
 export class RedisConsumption implements Consumption {
   readonly deliveries: Observable<readonly Delivery[]>;
   /** Unique member name in the holders/consumers sets and suffix of the processing hash. */
   readonly key: string;
+  /** Backend name of the queue. */
+  readonly queueName: string;
   readonly #driver: RedisDriver;
-  readonly #queue: string;
   readonly #keys: QueueKeys;
   readonly #proc: string;
   readonly #subject = new Subject<readonly Delivery[]>();
   readonly #acks: AckBatcher;
-  /** Tokens handed out and not settled: what the processing hash should hold. */
+  /** Tokens handed out and not settled, or being set aside: what the processing hash should hold. */
   readonly #held = new Set<number>();
+  /** Highest token this consumption received: the server must never issue it again (see `aqDeclare`). */
+  #lastToken = 0;
+  #settings: QueueSettings | undefined;
   #phase: ConsumptionPhase = 'starting';
   #credit = 0;
   #fetching: Promise<void> | undefined;
@@ -60,7 +71,7 @@ export class RedisConsumption implements Consumption {
 
   constructor(driver: RedisDriver, queue: string, consumerId: string, keys: QueueKeys) {
     this.#driver = driver;
-    this.#queue = queue;
+    this.queueName = queue;
     this.#keys = keys;
     this.key = `${consumerId}:${randomUUID()}`;
     this.#proc = keys.procPrefix + this.key;
@@ -72,6 +83,11 @@ export class RedisConsumption implements Consumption {
   /** Messages handed out and not yet settled. */
   get holding(): number {
     return this.#held.size;
+  }
+
+  /** Highest processing-hash token received so far (0 before the first fetch). */
+  get lastToken(): number {
+    return this.#lastToken;
   }
 
   request(credit: number): void {
@@ -128,6 +144,19 @@ export class RedisConsumption implements Consumption {
     await this.#leaving;
   }
 
+  /**
+   * @internal Called by the driver on a fresh connection before it counts
+   * as connected: records this consumer in the holders (and, while
+   * attached, consumers) sets again, which a server that came back empty
+   * has lost. Nothing to do before it started or after it left.
+   */
+  async register(cmd: ScriptedRedis): Promise<void> {
+    if (this.#phase === 'starting' || this.#leaving) return;
+    const k = this.#keys;
+    const attached = this.#phase === 'active' ? 1 : 0;
+    await cmd.aqHeartbeat(k.holders, k.consumers, k.ready, k.meta, k.notify, k.procPrefix, this.key, attached, this.#driver.defaultVisibilityTimeout);
+  }
+
   /** @internal Called by the driver after every (re)connect. */
   resume(): void {
     if (this.#phase !== 'active') return;
@@ -149,7 +178,8 @@ export class RedisConsumption implements Consumption {
 
   async #start(): Promise<void> {
     try {
-      const vt = await this.#driver.visibilityTimeoutOf(this.#queue);
+      this.#settings = await this.#driver.settingsOf(this.queueName);
+      const vt = this.#settings.visibilityTimeout;
       if (this.#phase === 'cancelled') return;
       this.#unlisten = this.#driver.connection.listen(this.#keys.notify, () => this.#onNotify());
       this.#phase = 'active';
@@ -168,10 +198,8 @@ export class RedisConsumption implements Consumption {
   /** Heartbeat + reap, one script call. Failures are fine: the next beat or a reconnect retries. */
   async #beat(): Promise<void> {
     if (!this.#driver.connection.connected) return;
-    const k = this.#keys;
     try {
-      const attached = this.#phase === 'active' ? 1 : 0;
-      await this.#driver.connection.cmd.aqHeartbeat(k.holders, k.consumers, k.ready, k.meta, k.notify, k.procPrefix, this.key, attached, this.#driver.defaultVisibilityTimeout);
+      await this.register(this.#driver.connection.cmd);
     } catch {
       // Connection trouble is the machine's business.
     }
@@ -186,10 +214,20 @@ export class RedisConsumption implements Consumption {
   #pump(): void {
     if (this.#phase !== 'active' || this.#fetching || this.#credit <= 0 || !this.#maybeReady) return;
     if (!this.#driver.connection.connected) return; // resume() restarts us
-    this.#fetching = this.#fetch().finally(() => {
-      this.#fetching = undefined;
-      this.#pump();
-    });
+    this.#fetching = this.#fetch()
+      .catch((e: unknown) => {
+        // Not expected (decoding is total, transport errors are handled in
+        // #fetch), but a rejection here would be unhandled: log, and let the
+        // idle re-check try again after reconciling.
+        this.#driver.logger.error('redis fetch failed', { driver: this.#driver.id, queue: this.queueName, error: e instanceof Error ? e.message : String(e) });
+        this.#uncertain = true;
+        this.#maybeReady = false;
+        this.#armIdleRecheck();
+      })
+      .finally(() => {
+        this.#fetching = undefined;
+        this.#pump();
+      });
   }
 
   async #fetch(): Promise<void> {
@@ -219,19 +257,28 @@ export class RedisConsumption implements Consumption {
       if (!this.#dirty) this.#armIdleRecheck();
     }
     if (n === 0) return;
+    if (first + n - 1 > this.#lastToken) this.#lastToken = first + n - 1;
     if (this.#phase !== 'active') {
       // Cancelled while the fetch was out: never handed to anyone, back to the head.
       await this.#releaseTokens(Array.from({ length: n }, (_, i) => first + i)).catch(() => {});
       return;
     }
-    const batch = new Array<RedisDelivery>(n);
+    const batch: RedisDelivery[] = [];
     for (let i = 0; i < n; i++) {
-      const d = new RedisDelivery(raws![i]!, first + i);
+      const d = decodeEntry(raws![i]!, first + i);
       this.#held.add(d.token);
-      batch[i] = d;
+      if (d instanceof MalformedEntry) this.#setAside(d);
+      else batch.push(d);
     }
-    this.#credit -= n;
+    if (batch.length === 0) return;
+    this.#credit -= batch.length;
     this.#subject.next(batch);
+  }
+
+  /** Moves an undecodable entry to the dead-letter queue or the parked list; it counts as held until then. */
+  #setAside(entry: MalformedEntry): void {
+    const source = { queue: this.queueName, keys: this.#keys, proc: this.#proc, settings: this.#settings! };
+    void quarantine(this.#driver, source, entry).then(() => this.#settled(entry.token));
   }
 
   /** Releases tokens in the processing hash that were never handed out (a fetch whose reply was lost). */

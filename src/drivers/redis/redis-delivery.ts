@@ -1,10 +1,10 @@
 import type { Headers, Message } from '../../message/message.ts';
-import { decodeMessage } from './redis-codec.ts';
 
 /**
  * A message handed to a consumer by the Redis driver. Besides the
  * {@link Message} fields it carries the token under which the message sits
- * in the consumer's processing hash, which every settle names. @internal
+ * in the consumer's processing hash, which every settle names. Built by
+ * `decodeEntry` from a stored entry it has already checked. @internal
  */
 export class RedisDelivery implements Message {
   readonly id: string;
@@ -15,12 +15,11 @@ export class RedisDelivery implements Message {
   /** TTL stamp (`<ms>|`) to keep on requeue, `''` if none. */
   readonly expiry: string;
 
-  constructor(raw: string, token: number) {
-    const m = decodeMessage(raw);
-    this.id = m.id;
-    this.body = m.body;
-    this.headers = m.headers;
-    this.expiry = m.expiry;
+  constructor(id: string, headers: Headers, body: unknown, expiry: string, token: number) {
+    this.id = id;
+    this.body = body;
+    this.headers = headers;
+    this.expiry = expiry;
     this.token = token;
   }
 }

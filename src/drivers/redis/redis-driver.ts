@@ -11,6 +11,17 @@ import { RedisConnection } from './redis-connection.ts';
 import { RedisConsumption } from './redis-consumption.ts';
 import { publishToRedis } from './redis-publish.ts';
 import type { ScriptedRedis } from './redis-scripts.ts';
+import { RedisDeclarations } from './redis-declarations.ts';
+
+/** What a consumer needs to know about its queue (see {@link RedisDriver.settingsOf}). @internal */
+export interface QueueSettings {
+  /** Registry ID of the queue where this process declared it, else its backend name (for `x_original_queue`). */
+  readonly queueId: string;
+  /** `visibility_timeout` in ms. */
+  readonly visibilityTimeout: number;
+  /** Backend name of the same-driver dead-letter queue, if any. */
+  readonly deadLetterName: string | undefined;
+}
 
 /** Pause before retrying a settle that failed on a connection that has not yet reported its loss. */
 const SETTLE_RETRY_MS = 50;
@@ -22,7 +33,9 @@ const SETTLE_RETRY_MS = 50;
  * declaration), and per consumer a processing HASH of what it holds, kept
  * alive by heartbeats. Every move is one Lua script, so a message is in
  * exactly one of those places at any time and leaves Redis only on ack.
- * See `docs/redis-driver.md` for the design and its guarantees.
+ * Entries another program wrote are dead-lettered or parked, never
+ * delivered or dropped; a server that comes back empty gets its queues
+ * declared again before anything uses the connection. See `docs/redis-driver.md` for the design and its guarantees.
  *
  * @example
  * ```ts
@@ -41,14 +54,19 @@ export class RedisDriver implements Driver {
   readonly defaultVisibilityTimeout = DEFAULT_VISIBILITY_TIMEOUT_MS;
   readonly #options: RedisDriverOptions;
   readonly #logger: Logger;
-  readonly #declared = new Map<string, Readonly<Record<string, unknown>>>();
+  readonly #declared: RedisDeclarations;
   readonly #consumptions = new Set<RedisConsumption>();
 
   constructor(id: string, options: RedisDriverOptions, env: { logger?: Logger } = {}) {
     this.id = id;
     this.#options = options;
     this.#logger = env.logger ?? silentLogger;
-    this.connection = new RedisConnection(id, options, this.#logger);
+    this.#declared = new RedisDeclarations(this);
+    // Before a (re)connect counts as connected: queues, then consumer registrations.
+    this.connection = new RedisConnection(id, options, this.#logger, async (cmd) => {
+      await this.#declared.restoreAll(cmd);
+      await Promise.all([...this.#consumptions].map((c) => c.register(cmd)));
+    });
     this.status$ = this.connection.supervisor.status$;
     // Every entry into `connected` (first connect or reconnect) restarts consumers.
     this.status$.subscribe((e) => {
@@ -76,17 +94,14 @@ export class RedisDriver implements Driver {
   }
 
   async declare(queue: QueueDeclaration): Promise<void> {
-    const o = redisQueueOptionsSchema.parse(queue.options);
-    const k = this.keysOf(queue.name);
-    await this.#whenUsable().then(() =>
-      this.connection.cmd.hset(k.meta, {
-        max_length: o.max_length ?? 0,
-        on_full: o.on_full,
-        visibility_timeout: o.visibility_timeout,
-        message_ttl: o.message_ttl ?? 0,
-      }),
-    );
-    this.#declared.set(queue.name, queue.options);
+    redisQueueOptionsSchema.parse(queue.options);
+    await this.#whenUsable();
+    try {
+      await this.#declared.declare(this.connection.cmd, queue);
+    } catch (e) {
+      if (!(e instanceof ReplyError)) throw e;
+      throw new DriverUnavailableError('DRIVER_UNAVAILABLE', `declare ${queue.id} on driver ${this.id}: redis refused to write ${this.keysOf(queue.name).meta}: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   publish(queueName: string, messages: readonly Message[], options?: PublishOptions): Promise<void> {
@@ -99,13 +114,20 @@ export class RedisDriver implements Driver {
     return c;
   }
 
+  /**
+   * Figures of a queue. Rejects at once with a retryable
+   * `DRIVER_UNAVAILABLE` while the connection is not up: a health check
+   * must neither hang nor report a queue it cannot reach.
+   */
   async info(queueName: string): Promise<QueueInfo> {
-    await this.#whenUsable();
+    this.#assertConnected(queueName);
     const k = this.keysOf(queueName);
-    const r = await this.connection.cmd.aqInfo(k.meta, k.ready, k.holders, k.consumers, k.procPrefix, this.defaultVisibilityTimeout);
+    const ask = () => this.connection.cmd.aqInfo(k.meta, k.ready, k.holders, k.consumers, k.parked, k.procPrefix, this.defaultVisibilityTimeout);
+    let r = await ask();
+    if (r[0] === -1 && (await this.restoreQueue(queueName))) r = await ask();
     if (r[0] === -1) throw new NotFoundError('queue', queueName, `driver ${this.id}`);
-    const [ready, inFlight, consumers, expired] = r as [number, number, number, number];
-    return { message_count: ready + inFlight, ready, in_flight: inFlight, consumer_count: consumers, expired };
+    const [ready, inFlight, consumers, expired, parked] = r as [number, number, number, number, number];
+    return { message_count: ready + inFlight, ready, in_flight: inFlight, consumer_count: consumers, parked, expired };
   }
 
   /** @internal Keys of a queue under this driver's prefix. */
@@ -113,14 +135,42 @@ export class RedisDriver implements Driver {
     return queueKeys(this.#options.key_prefix, queueName);
   }
 
-  /** @internal Visibility timeout of a declared queue; NotFoundError otherwise. */
-  async visibilityTimeoutOf(queueName: string): Promise<number> {
+  /** @internal Where the driver's log lines go. */
+  get logger(): Logger {
+    return this.#logger;
+  }
+
+  /** @internal Highest processing-hash token this process handed out on a queue. */
+  lastTokenOf(queueName: string): number {
+    let last = 0;
+    for (const c of this.#consumptions) if (c.queueName === queueName && c.lastToken > last) last = c.lastToken;
+    return last;
+  }
+
+  /**
+   * @internal What a consumer needs to know about its queue: from this
+   * process's declaration, else from the queue's `meta` (declared by
+   * another process); NotFoundError if neither.
+   */
+  async settingsOf(queueName: string): Promise<QueueSettings> {
     const local = this.#declared.get(queueName);
-    if (local) return redisQueueOptionsSchema.parse(local).visibility_timeout;
+    if (local) {
+      const vt = redisQueueOptionsSchema.parse(local.options).visibility_timeout;
+      return { queueId: local.id, visibilityTimeout: vt, deadLetterName: local.deadLetterName };
+    }
     await this.#whenUsable();
-    const vt = await this.connection.cmd.hget(this.keysOf(queueName).meta, 'visibility_timeout');
+    const [vt, dl] = await this.connection.cmd.hmget(this.keysOf(queueName).meta, 'visibility_timeout', 'dead_letter');
     if (vt === null) throw new NotFoundError('queue', queueName, `driver ${this.id}`);
-    return Number(vt) || this.defaultVisibilityTimeout;
+    return { queueId: queueName, visibilityTimeout: Number(vt) || this.defaultVisibilityTimeout, deadLetterName: dl || undefined };
+  }
+
+  /**
+   * @internal Declares a queue of this process again when the server lost
+   * it while the connection stayed up (a `FLUSHALL`, a proxy in front of a
+   * failover). False for a queue this process never declared.
+   */
+  restoreQueue(queueName: string): Promise<boolean> {
+    return this.#declared.restoreOne(this.connection.cmd, queueName);
   }
 
   /**
@@ -156,6 +206,17 @@ export class RedisDriver implements Driver {
    */
   async whenUsable(timeoutMs?: number): Promise<void> {
     return this.#whenUsable(timeoutMs);
+  }
+
+  /** Throws at once unless connected: DRIVER_STOPPED once stopped, else a retryable DRIVER_UNAVAILABLE naming the state. */
+  #assertConnected(queueName: string): void {
+    const sup = this.connection.supervisor;
+    const state = sup.state;
+    if (state === 'connected') return;
+    if (state === 'closed' || state === 'closing') throw new DriverUnavailableError('DRIVER_STOPPED', `driver ${this.id} stopped`);
+    const why = sup.lastError instanceof Error ? ` (last error: ${sup.lastError.message})` : '';
+    const where = state === 'idle' ? 'is not started' : state === 'failed' ? `cannot reach redis ${this.target}` : `is ${state} to redis ${this.target}`;
+    throw new DriverUnavailableError('DRIVER_UNAVAILABLE', `driver ${this.id} ${where}: queue ${queueName} cannot be used until it is connected${why}`, { cause: sup.lastError });
   }
 
   async #whenUsable(timeoutMs = this.#options.publish_timeout): Promise<void> {

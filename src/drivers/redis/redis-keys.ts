@@ -11,7 +11,7 @@
  * ```
  */
 export interface QueueKeys {
-  /** HASH: declaration (`max_length`, `on_full`, `visibility_timeout`, `message_ttl`) and the token counter `seq`. Its existence means "declared". */
+  /** HASH: declaration (`max_length`, `on_full`, `visibility_timeout`, `message_ttl`, `dead_letter`) and the token counter `seq`. Its existence means "declared". */
   readonly meta: string;
   /** LIST of encoded messages, head = next to deliver. */
   readonly ready: string;
@@ -19,6 +19,8 @@ export interface QueueKeys {
   readonly holders: string;
   /** ZSET consumer key -> last heartbeat: consumers currently attached (for `consumer_count`). */
   readonly consumers: string;
+  /** LIST of undecodable entries set aside when the queue has no dead-letter queue (see `info().parked`). */
+  readonly parked: string;
   /** Prefix of the per-consumer processing HASH (token -> encoded message). */
   readonly procPrefix: string;
   /** Pub/sub channel: the ready list went from empty to non-empty. */
@@ -37,6 +39,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     ready: `${base}:ready`,
     holders: `${base}:holders`,
     consumers: `${base}:consumers`,
+    parked: `${base}:parked`,
     procPrefix: `${base}:proc:`,
     notify: `${base}:notify`,
     room: `${base}:room`,

@@ -17,6 +17,10 @@ const ROOM_RECHECK_MS = 100;
  * a fetch from a full queue) or fails with PUBLISH_REJECTED when the queue
  * says `on_full: fail`. @internal
  *
+ * A queue this process declared that the server no longer has (it came
+ * back empty without the connection dropping) is declared again, once per
+ * publish, rather than reported as not found.
+ *
  * A chunk whose reply is lost with the connection is reported as
  * DRIVER_UNAVAILABLE naming the first message in doubt, rather than sent
  * again: a blind retry could store it twice.
@@ -29,6 +33,7 @@ export async function publishToRedis(driver: RedisDriver, queue: string, message
     payloads[i] = encodeMessage(m.id, m.headers, m.body);
   }
   let next = 0;
+  let restored = false;
   while (next < payloads.length) {
     if (signal?.aborted) throw aborted(queue, next, messages.length, signal);
     await driver.whenUsable();
@@ -41,7 +46,14 @@ export async function publishToRedis(driver: RedisDriver, queue: string, message
       if (driver.isFatal(e)) throw e;
       throw new DriverUnavailableError('DRIVER_UNAVAILABLE', `publish to ${queue} interrupted: ${next} of ${messages.length} messages accepted, message ${messages[next]!.id} may or may not have been`, { cause: e });
     }
-    if (accepted === -1) throw new NotFoundError('queue', queue, `driver ${driver.id}`);
+    if (accepted === -1) {
+      // Declared here but gone from the server (lost while connected): declare it again, once.
+      if (!restored && (await driver.restoreQueue(queue))) {
+        restored = true;
+        continue;
+      }
+      throw new NotFoundError('queue', queue, `driver ${driver.id}`);
+    }
     next += accepted;
     if (accepted < chunk.length) {
       if (failMode === 1) {
