@@ -1,6 +1,6 @@
-import { assign, enqueueActions, fromPromise, setup } from 'xstate';
+import { assign, enqueueActions, setup } from 'xstate';
 import { workerMachine } from './worker.machine.ts';
-import { errorMessage, mayRestart, restartBackoff, serviceContext, type ServiceContext, type ServiceInput } from './lifecycle-types.ts';
+import { actionNotProvided, errorMessage, mayRestart, notProvided, restartBackoff, serviceContext, type ServiceContext, type ServiceInput } from './lifecycle-types.ts';
 
 /** Events a consumer accepts. */
 export type ConsumerEvent =
@@ -23,13 +23,13 @@ export interface ConsumerContext extends ServiceContext {
  * A `queue.consumer` entry:
  *
  * ```
- * idle -> starting -> running -> draining -> stopped
- *            |           |                     |
- *            v           v                     +-> starting (start again)
- *       restarting <-----+ (consumer.fail)
- *            |
- *            v
- *         failed (restart.max_attempts used up)
+ * idle -> starting -> running -> draining -> stopped -> starting (start again)
+ *            |           |           ^
+ *            v           v           | consumer.stop from starting, running,
+ *       restarting <-(consumer.fail) | restarting or failed: handlers of a
+ *            |                       | broken subscription drain like any
+ *            v                       | other, within stop_timeout
+ *          failed -------------------+
  * ```
  *
  * It owns `concurrency` worker actors, spawned once with system IDs
@@ -39,7 +39,8 @@ export interface ConsumerContext extends ServiceContext {
  * (`abandonInFlight`, which releases their messages back to the queue).
  *
  * Stubs only: the runtime provides `startConsumer`, `drainConsumer`,
- * `beginDrain`, `abandonInFlight` and a jittered `restartDelay`.
+ * `beginDrain`, `abandonInFlight` (each throws or rejects naming itself
+ * when unprovided) and a jittered `restartDelay`.
  */
 export const consumerMachine = setup({
   types: {
@@ -49,12 +50,12 @@ export const consumerMachine = setup({
   },
   actors: {
     worker: workerMachine,
-    startConsumer: fromPromise<void, { id: string }>(async () => undefined),
-    drainConsumer: fromPromise<void, { id: string }>(async () => undefined),
+    startConsumer: notProvided<void, { id: string }>('startConsumer'),
+    drainConsumer: notProvided<void, { id: string }>('drainConsumer'),
   },
   actions: {
-    beginDrain: () => {},
-    abandonInFlight: () => {},
+    beginDrain: actionNotProvided('beginDrain'),
+    abandonInFlight: actionNotProvided('abandonInFlight'),
     startWorkers: enqueueActions(({ context, enqueue }) => {
       for (let i = 0; i < context.concurrency; i++) enqueue.sendTo(`worker-${i}`, { type: 'worker.start' });
     }),
@@ -151,12 +152,14 @@ export const consumerMachine = setup({
     stopped: {
       on: { 'consumer.start': 'starting' },
     },
+    // Handlers of the broken subscription may still run: stopping from here
+    // drains them like any other stop, with the same stop_timeout.
     restarting: {
       after: { restartDelay: 'starting' },
-      on: { 'consumer.stop': 'stopped' },
+      on: { 'consumer.stop': 'draining' },
     },
     failed: {
-      on: { 'consumer.start': { target: 'starting', actions: assign({ attempts: 0 }) }, 'consumer.stop': 'stopped' },
+      on: { 'consumer.start': { target: 'starting', actions: assign({ attempts: 0 }) }, 'consumer.stop': 'draining' },
     },
   },
 });

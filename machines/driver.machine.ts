@@ -1,5 +1,5 @@
-import { assign, fromPromise, setup } from 'xstate';
-import { errorMessage, mayRestart, restartBackoff, serviceContext, type ServiceContext, type ServiceInput } from './lifecycle-types.ts';
+import { assign, setup } from 'xstate';
+import { errorMessage, mayRestart, notProvided, restartBackoff, serviceContext, type ServiceContext, type ServiceInput } from './lifecycle-types.ts';
 
 /** Events a driver accepts. The `driver.connected/reconnecting/failed` ones come from the backend's connection. */
 export type DriverEvent =
@@ -22,10 +22,10 @@ export interface DriverContext extends ServiceContext {
  * idle -> starting -> running.connected <-> running.reconnecting
  *            |            |
  *            v            v driver.stop
- *       restarting     draining -> stopped
- *            |
- *            v
- *          failed
+ *       restarting --> draining -> stopped   (driver.stop from any state but idle)
+ *            |            ^
+ *            v            |
+ *          failed --------+
  * ```
  *
  * `starting` is the first connect (for external drivers), `draining` the
@@ -33,8 +33,8 @@ export interface DriverContext extends ServiceContext {
  * `running.reconnecting` and back, without leaving `running`: consumers and
  * publishers keep their subscriptions and the driver re-attaches them.
  *
- * Stubs only: the runtime provides `startDriver`, `stopDriver` and a
- * jittered `restartDelay`.
+ * Stubs only: the runtime provides `startDriver`, `stopDriver` (each
+ * rejects naming itself when unprovided) and a jittered `restartDelay`.
  */
 export const driverMachine = setup({
   types: {
@@ -43,8 +43,8 @@ export const driverMachine = setup({
     events: {} as DriverEvent,
   },
   actors: {
-    startDriver: fromPromise<void, { id: string }>(async () => undefined),
-    stopDriver: fromPromise<void, { id: string }>(async () => undefined),
+    startDriver: notProvided<void, { id: string }>('startDriver'),
+    stopDriver: notProvided<void, { id: string }>('stopDriver'),
   },
   delays: {
     startTimeout: ({ context }) => context.start_timeout,
@@ -128,12 +128,14 @@ export const driverMachine = setup({
       entry: assign({ stopTimedOut: ({ context }) => context.stopTimedOut }),
       on: { 'driver.start': { target: 'starting', actions: assign({ stopTimedOut: false }) } },
     },
+    // A failed start may have left a half-open connection: stopping from
+    // here goes through `draining`, whose stopDriver closes it (idempotent).
     restarting: {
       after: { restartDelay: 'starting' },
-      on: { 'driver.stop': 'stopped' },
+      on: { 'driver.stop': 'draining' },
     },
     failed: {
-      on: { 'driver.start': { target: 'starting', actions: assign({ attempts: 0 }) }, 'driver.stop': 'stopped' },
+      on: { 'driver.start': { target: 'starting', actions: assign({ attempts: 0 }) }, 'driver.stop': 'draining' },
     },
   },
 });

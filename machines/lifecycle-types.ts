@@ -1,3 +1,5 @@
+import { fromPromise, type PromiseActorLogic } from 'xstate';
+
 /**
  * Shapes shared by the lifecycle machines (driver, consumer). Plain data
  * only, so snapshots serialise for the inspector and the visualiser.
@@ -55,4 +57,22 @@ export function mayRestart(context: ServiceContext): boolean {
 export function restartBackoff(context: ServiceContext): number {
   const r = context.restart;
   return Math.min(r.max_delay, r.initial_delay * r.backoff_factor ** Math.max(0, context.attempts - 1));
+}
+
+/**
+ * Stub logic for an actor the runtime must provide with `.provide()`. It
+ * rejects naming itself, so a machine run without its implementation fails
+ * where the wiring is missing instead of quietly succeeding.
+ */
+export function notProvided<TOutput, TInput>(name: string): PromiseActorLogic<TOutput, TInput> {
+  return fromPromise<TOutput, TInput>(async () => {
+    throw new Error(`not provided: ${name}`);
+  });
+}
+
+/** Stub action for one the runtime must provide: throws naming itself. */
+export function actionNotProvided(name: string): () => void {
+  return () => {
+    throw new Error(`not provided: ${name}`);
+  };
 }

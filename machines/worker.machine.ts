@@ -1,4 +1,5 @@
-import { fromPromise, setup } from 'xstate';
+import { setup } from 'xstate';
+import { notProvided } from './lifecycle-types.ts';
 
 /** Events a worker accepts. */
 export type WorkerEvent = { type: 'worker.start' } | { type: 'worker.drain' } | { type: 'worker.stop' };
@@ -15,8 +16,10 @@ export interface WorkerInput {
  * many messages pass through it (messages never become events).
  *
  * `draining` waits, through the provided `awaitIdle` actor, for the message
- * the worker holds to finish; the consumer's stop timeout sends
- * `worker.stop` to cut that short.
+ * the worker holds to finish. At the consumer's stop timeout the pool
+ * releases that message and detaches its handler from the worker (a late
+ * result can no longer touch it), and `worker.stop` ends the wait: a worker
+ * shown `stopped` holds no message.
  */
 export const workerMachine = setup({
   types: {
@@ -25,7 +28,7 @@ export const workerMachine = setup({
     events: {} as WorkerEvent,
   },
   actors: {
-    awaitIdle: fromPromise<void, WorkerInput>(async () => undefined),
+    awaitIdle: notProvided<void, WorkerInput>('awaitIdle'),
   },
 }).createMachine({
   id: 'worker',

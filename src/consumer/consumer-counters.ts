@@ -13,10 +13,20 @@ export class ConsumerCounters {
   released = 0;
   /** Handlers that threw after settling early (their error is otherwise ignored). */
   lateErrors = 0;
+  /** `ack()`/`nack()` calls that came after the handler's call was over (ignored). */
+  lateSettles = 0;
+  /**
+   * Handlers still running after being detached from their worker (past
+   * the consumer's `timeout`, or abandoned at a stop timeout): their message
+   * was settled or released, their worker went on.
+   */
+  detached = 0;
+  /** Detached handlers that finished since (their result was ignored). */
+  lateResults = 0;
 
   /** A copy, for reporting. */
   snapshot(): Readonly<Omit<ConsumerCounters, 'snapshot'>> {
-    const { delivered, acked, nacked, deadLettered, released, lateErrors } = this;
-    return { delivered, acked, nacked, deadLettered, released, lateErrors };
+    const { delivered, acked, nacked, deadLettered, released, lateErrors, lateSettles, detached, lateResults } = this;
+    return { delivered, acked, nacked, deadLettered, released, lateErrors, lateSettles, detached, lateResults };
   }
 }

@@ -10,7 +10,7 @@ export interface DeliveryHost {
   readonly logger: Logger;
   /** True once the consumer is shutting down: new signals start aborted. */
   readonly aborting: boolean;
-  settleEarly(ctx: DeliveryContext, ack: boolean, reason?: unknown): void;
+  settleEarly(ctx: DeliveryContext, ack: boolean, reason?: unknown): boolean;
   publish: HandlerContext['publish'];
   info(queueId: string): Promise<QueueInfo>;
 }
@@ -108,12 +108,12 @@ export class DeliveryContext implements HandlerContext, MessageHandle {
     return this.delivery.headers[name];
   }
 
-  ack(): void {
-    this.owner.host.settleEarly(this, true);
+  ack(): boolean {
+    return this.owner.host.settleEarly(this, true);
   }
 
-  nack(reason?: unknown): void {
-    this.owner.host.settleEarly(this, false, reason);
+  nack(reason?: unknown): boolean {
+    return this.owner.host.settleEarly(this, false, reason);
   }
 
   publish(queueId: string, body: unknown, options?: { headers?: Readonly<Record<string, unknown>> }): Promise<void> {

@@ -7,7 +7,8 @@ export const DeliveryState = {
   acked: 2,
   nacked: 3,
   released: 4,
-  done: 5,
+  timedOut: 5,
+  done: 6,
 } as const;
 /** One of {@link DeliveryState}'s values. */
 export type DeliveryStateId = (typeof DeliveryState)[keyof typeof DeliveryState];
@@ -18,8 +19,18 @@ export const DeliveryEventId = {
   'message.ack': 1,
   'message.nack': 2,
   'message.release': 3,
-  'message.finish': 4,
+  'message.return': 4,
+  'message.fail': 5,
+  'message.timeout': 6,
 } as const satisfies Record<DeliveryEvent['type'], number>;
+
+/** The settle a transition performs, as small integers. */
+export const SettleAction = {
+  none: 0,
+  settleAck: 1,
+  settleNack: 2,
+  settleRelease: 3,
+} as const;
 
 /** State names by id, for errors and inspection. */
 export const DELIVERY_STATE_NAMES: readonly string[] = Object.keys(DeliveryState);
@@ -32,26 +43,30 @@ export const NO_TRANSITION = -1;
 
 /**
  * `DELIVERY_TABLE[state * EVENT_COUNT + event]` is the next state, or
- * {@link NO_TRANSITION}. Read from the delivery machine's definition at
- * start-up, so the machine stays the one place the rules are written; a
- * test checks every cell against XState's own transition function.
+ * {@link NO_TRANSITION}; `SETTLE_TABLE` at the same index is the
+ * {@link SettleAction} the transition performs. Both are read from the
+ * delivery machine's definition at start-up, so the machine stays the one
+ * place the rules are written; a test checks every cell against XState's
+ * own transition function.
  */
-export const DELIVERY_TABLE: Int8Array = buildTable();
+export const DELIVERY_TABLE: Int8Array = new Int8Array(DELIVERY_STATE_NAMES.length * EVENT_COUNT).fill(NO_TRANSITION);
+/** See {@link DELIVERY_TABLE}. */
+export const SETTLE_TABLE: Int8Array = new Int8Array(DELIVERY_STATE_NAMES.length * EVENT_COUNT);
 
-function buildTable(): Int8Array {
-  const table = new Int8Array(DELIVERY_STATE_NAMES.length * EVENT_COUNT).fill(NO_TRANSITION);
-  const states = deliveryMachine.root.states;
-  for (const [stateName, node] of Object.entries(states)) {
-    const from = DeliveryState[stateName as keyof typeof DeliveryState];
-    if (from === undefined) throw new Error(`delivery machine state "${stateName}" has no id in DeliveryState`);
-    for (const [eventType, transitions] of node.transitions) {
-      const event = DeliveryEventId[eventType as keyof typeof DeliveryEventId];
-      const target = transitions[0]?.target?.[0];
-      if (event === undefined || !target) continue;
-      table[from * EVENT_COUNT + event] = DeliveryState[target.key as keyof typeof DeliveryState];
-    }
+for (const [stateName, node] of Object.entries(deliveryMachine.root.states)) {
+  const from = DeliveryState[stateName as keyof typeof DeliveryState];
+  if (from === undefined) throw new Error(`delivery machine state "${stateName}" has no id in DeliveryState`);
+  for (const [eventType, transitions] of node.transitions) {
+    const event = DeliveryEventId[eventType as keyof typeof DeliveryEventId];
+    const transition = transitions[0];
+    const target = transition?.target?.[0];
+    if (event === undefined || !target) continue;
+    const cell = from * EVENT_COUNT + event;
+    DELIVERY_TABLE[cell] = DeliveryState[target.key as keyof typeof DeliveryState];
+    const names = (transition.actions ?? []).map((a) => (typeof a === 'string' ? a : (a as { type?: string }).type));
+    const action = names.find((n): n is keyof typeof SettleAction => n !== undefined && n in SettleAction);
+    SETTLE_TABLE[cell] = action ? SettleAction[action] : SettleAction.none;
   }
-  return table;
 }
 
 /** Next state for `event` in `state`, or {@link NO_TRANSITION}. */

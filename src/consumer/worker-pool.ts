@@ -2,11 +2,11 @@ import type { Subscription } from 'rxjs';
 import type { Consumption, Delivery, Driver, QueueInfo } from '../drivers/driver.ts';
 import type { Handler, HandlerContext } from '../functions/handler.ts';
 import type { Logger } from '../util/logger.ts';
-import { AlreadySettledError, MessageReleasedError } from '../errors/message-errors.ts';
+import { AlreadySettledError } from '../errors/message-errors.ts';
 import { ActorqError } from '../errors/actorq-error.ts';
 import { PrefetchBuffer } from './prefetch-buffer.ts';
 import { DeliveryContext, type DeliveryHost, type DeliveryOwner } from './delivery-context.ts';
-import { DELIVERY_EVENT_COUNT, DELIVERY_STATE_NAMES, DELIVERY_TABLE, DeliveryEventId, DeliveryState, NO_TRANSITION, nextDeliveryState } from './delivery-table.ts';
+import { DELIVERY_EVENT_COUNT, DELIVERY_STATE_NAMES, DELIVERY_TABLE, DeliveryEventId, DeliveryState, NO_TRANSITION, SETTLE_TABLE, SettleAction } from './delivery-table.ts';
 import { applyNack, logNack, reasonText, type DeadLetterTarget } from './settle-policy.ts';
 import { PendingSettles } from './pending-settles.ts';
 import { HandlerTimeouts } from './handler-timeouts.ts';
@@ -14,10 +14,16 @@ import { ConsumerCounters } from './consumer-counters.ts';
 import { attemptsOf } from '../message/attempts.ts';
 import { LatencySampler } from '../metrics/latency-sampler.ts';
 
+const EVENTS = DELIVERY_EVENT_COUNT;
 const EV_ACK = DeliveryEventId['message.ack'];
 const EV_NACK = DeliveryEventId['message.nack'];
 const EV_RELEASE = DeliveryEventId['message.release'];
-const EV_FINISH = DeliveryEventId['message.finish'];
+const EV_RETURN = DeliveryEventId['message.return'];
+const EV_FAIL = DeliveryEventId['message.fail'];
+const EV_TIMEOUT = DeliveryEventId['message.timeout'];
+const ACT_ACK = SettleAction.settleAck;
+const ACT_NACK = SettleAction.settleNack;
+const ACT_RELEASE = SettleAction.settleRelease;
 const LATENCY_MASK = LatencySampler.SAMPLE_EVERY - 1;
 
 /** Everything a {@link WorkerPool} is built from. */
@@ -26,7 +32,8 @@ export interface WorkerPoolOptions {
   readonly queueId: string;
   readonly queueName: string;
   readonly driver: Driver;
-  readonly handler: Handler;
+  /** The handler; may be given later with {@link WorkerPool.useHandler} (functions load at start). */
+  readonly handler?: Handler;
   readonly concurrency: number;
   readonly prefetch: number;
   /** Per-message handler limit in ms; undefined = none. */
@@ -47,6 +54,8 @@ interface Slot extends DeliveryOwner {
   consumption: Consumption | undefined;
   ctx: DeliveryContext | undefined;
   busy: boolean;
+  /** Set when a still-running handler was taken away from this worker (see `#detach`). */
+  detached: boolean;
   idleWaiters: (() => void)[];
   /** Start of a sampled handler call (ms), or 0. */
   t0: number;
@@ -83,6 +92,7 @@ export class WorkerPool implements DeliveryHost {
   readonly #creditBatch: number;
   /** Whether handlers have a time limit (checked per message, so kept as a plain flag). */
   readonly #timed: boolean;
+  #handler: Handler | undefined;
   #consumption: Consumption | undefined;
   #subscription: Subscription | undefined;
   #accepting = false;
@@ -90,7 +100,7 @@ export class WorkerPool implements DeliveryHost {
   #pendingCredit = 0;
   #running = 0;
   readonly #settles: PendingSettles;
-  #drainWaiters: (() => void)[] = [];
+  readonly #drainWaiters = new Set<() => void>();
   readonly #timeouts = new HandlerTimeouts<Slot>();
   /** Handler latency, sampled; undefined (and free) until metrics ask for it. */
   #latency: LatencySampler | undefined;
@@ -103,6 +113,7 @@ export class WorkerPool implements DeliveryHost {
     this.#settles = new PendingSettles(options.consumerId, options.logger);
     this.#window = options.prefetch + options.concurrency;
     this.#timed = options.timeout !== undefined;
+    this.#handler = options.handler;
     // Return credit in halves of the window: few requests keep the driver's
     // pump cheap and its batches large, while the other half still buffered
     // keeps the workers fed until the refill lands.
@@ -134,8 +145,14 @@ export class WorkerPool implements DeliveryHost {
     return this.#aborting;
   }
 
+  /** Sets the handler the next messages go to (a function entry loaded, or loaded again, at start). */
+  useHandler(handler: Handler): void {
+    this.#handler = handler;
+  }
+
   /** Subscribes to the queue and grants the first window of credit. */
   start(): void {
+    if (this.#handler === undefined) throw new ActorqError('LIFECYCLE', `consumer ${this.consumerId} has no handler: its function was not loaded`);
     const consumption = this.#o.driver.consume(this.#o.queueName, { consumerId: this.consumerId, maxUnsettled: this.#window });
     this.#consumption = consumption;
     this.#accepting = true;
@@ -148,8 +165,8 @@ export class WorkerPool implements DeliveryHost {
     });
     consumption.request(this.#window);
     if (this.#o.timeout !== undefined) {
-      const isRunning = (slot: Slot) => slot.ctx !== undefined && slot.ctx.state === DeliveryState.processing;
-      this.#timeouts.start(this.#slots, this.#o.timeout, isRunning, (slot) => this.#expire(slot));
+      const holdsMessage = (slot: Slot) => slot.ctx !== undefined;
+      this.#timeouts.start(this.#slots, this.#o.timeout, holdsMessage, (slot) => this.#expire(slot));
     }
   }
 
@@ -175,13 +192,33 @@ export class WorkerPool implements DeliveryHost {
     for (const slot of this.#slots) slot.ctx?.abort(reason);
   }
 
-  /** Resolves when no handler runs and every settle reached the driver. */
-  async drained(): Promise<void> {
-    while (this.#running > 0 || this.#settles.size > 0) {
-      if (this.#running > 0) await new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
-      else await this.#settles.settled();
-    }
-    this.#subscription?.unsubscribe();
+  /**
+   * Resolves when no handler runs and every settle reached the driver, then
+   * closes the subscription that was current when the wait began, and only
+   * that one: a wait that ends late (after the consumer was started again)
+   * can never touch the newer subscription. `signal` cancels the wait.
+   */
+  drained(signal?: AbortSignal): Promise<void> {
+    const subscription = this.#subscription;
+    return new Promise<void>((resolve) => {
+      const check = (): void => {
+        this.#drainWaiters.delete(check);
+        if (signal?.aborted) return resolve();
+        if (this.#running > 0) {
+          this.#drainWaiters.add(check);
+          return;
+        }
+        if (this.#settles.size > 0) {
+          void this.#settles.settled().then(check);
+          return;
+        }
+        subscription?.unsubscribe();
+        if (this.#subscription === subscription) this.#subscription = undefined;
+        resolve();
+      };
+      signal?.addEventListener('abort', check, { once: true });
+      check();
+    });
   }
 
   /** Resolves when worker `index` holds no message. */
@@ -193,31 +230,42 @@ export class WorkerPool implements DeliveryHost {
 
   /**
    * Shutdown gave up waiting: messages whose handlers are still running go
-   * back to the queue untouched. A late result from such a handler is
-   * ignored (the delivery is `released`). Returns how many were released.
+   * back to the queue untouched, and those handlers are detached from their
+   * workers, so a late result can touch neither the message (it is
+   * `released`) nor the worker (which the next start reuses). Returns how
+   * many messages were released.
    */
   abandonInFlight(): number {
     let released = 0;
-    for (const slot of this.#slots) {
+    for (const slot of [...this.#slots]) {
       const ctx = slot.ctx;
-      if (!ctx || !this.#move(ctx, EV_RELEASE)) continue;
-      released++;
-      this.#settles.track(ctx.consumption.release([ctx.delivery]));
+      if (!ctx) continue;
+      if (this.#step(ctx, EV_RELEASE, undefined)) released++;
+      this.#detach(slot);
     }
-    this.counters.released += released;
     return released;
   }
 
-  settleEarly(ctx: DeliveryContext, ack: boolean, reason?: unknown): void {
-    const event = ack ? EV_ACK : EV_NACK;
-    if (nextDeliveryState(ctx.state, event) === NO_TRANSITION) {
-      if (ctx.state === DeliveryState.acked || ctx.state === DeliveryState.nacked) {
-        throw new AlreadySettledError(ctx.delivery.id, DELIVERY_STATE_NAMES[ctx.state]!);
-      }
-      throw new MessageReleasedError(ctx.delivery.id);
+  /**
+   * A handler's `ack()`/`nack()`. Returns whether it settled the message.
+   * A second settle while the handler runs throws {@link AlreadySettledError}
+   * (into the handler, a bug worth seeing). Once the handler's call is over
+   * (returned, failed, past its timeout, or released at shutdown) a settle is
+   * late: it is ignored and logged, never thrown, because it typically
+   * comes from a timer where a throw would end the process.
+   */
+  settleEarly(ctx: DeliveryContext, ack: boolean, reason?: unknown): boolean {
+    if (this.#step(ctx, ack ? EV_ACK : EV_NACK, reason ?? 'nacked by handler')) return true;
+    if (ctx.state === DeliveryState.acked || ctx.state === DeliveryState.nacked) {
+      throw new AlreadySettledError(ctx.delivery.id, DELIVERY_STATE_NAMES[ctx.state]!);
     }
-    if (ack) this.#ack(ctx);
-    else this.#nack(ctx, reason ?? 'nacked by handler');
+    this.counters.lateSettles++;
+    this.logger.warn(`${ack ? 'ack' : 'nack'} after the handler finished; ignored`, {
+      consumer: this.consumerId,
+      message_id: ctx.delivery.id,
+      state: DELIVERY_STATE_NAMES[ctx.state],
+    });
+    return false;
   }
 
   publish: HandlerContext['publish'] = (queueId, body, options) => this.#o.publish(queueId, body, options);
@@ -255,7 +303,7 @@ export class WorkerPool implements DeliveryHost {
    */
   #work(slot: Slot, first: Delivery): void {
     slot.busy = true;
-    const handler = this.#o.handler;
+    const handler = this.#handler!;
     let delivery: Delivery | undefined = first;
     while (delivery !== undefined) {
       const ctx = this.#begin(slot, delivery);
@@ -264,7 +312,7 @@ export class WorkerPool implements DeliveryHost {
         result = handler(delivery.body, ctx);
       } catch (error) {
         this.#fail(ctx, error);
-        delivery = this.#finish(slot, ctx);
+        delivery = this.#finish(slot);
         continue;
       }
       if (result instanceof Promise) {
@@ -276,8 +324,8 @@ export class WorkerPool implements DeliveryHost {
         Promise.resolve(result).then(slot.onFulfilled, slot.onRejected);
         return;
       }
-      this.#succeed(ctx);
-      delivery = this.#finish(slot, ctx);
+      this.#step(ctx, EV_RETURN, undefined);
+      delivery = this.#finish(slot);
     }
     this.#park(slot);
   }
@@ -292,14 +340,17 @@ export class WorkerPool implements DeliveryHost {
       consumption: undefined,
       ctx: undefined,
       busy: false,
+      detached: false,
       idleWaiters: [],
       t0: 0,
       startedAt: 0,
       onFulfilled: () => {
-        this.#succeed(slot.ctx!);
+        if (slot.detached) return this.#late(slot.ctx!, EV_RETURN, undefined);
+        this.#step(slot.ctx!, EV_RETURN, undefined);
         this.#resume(slot);
       },
       onRejected: (error: unknown) => {
+        if (slot.detached) return this.#late(slot.ctx!, EV_FAIL, error);
         this.#fail(slot.ctx!, error);
         this.#resume(slot);
       },
@@ -309,7 +360,7 @@ export class WorkerPool implements DeliveryHost {
 
   /** After an async handler settled: finish its message and carry on with the next. */
   #resume(slot: Slot): void {
-    const next = this.#finish(slot, slot.ctx!);
+    const next = this.#finish(slot);
     if (next !== undefined) this.#work(slot, next);
     else this.#park(slot);
   }
@@ -324,35 +375,57 @@ export class WorkerPool implements DeliveryHost {
     return ctx;
   }
 
-  #succeed(ctx: DeliveryContext): void {
-    if (ctx.state === DeliveryState.processing) this.#ack(ctx);
+  /**
+   * Moves a message through the delivery table and performs the settle the
+   * transition names. Returns false when the machine has no such transition.
+   */
+  #step(ctx: DeliveryContext, event: number, reason: unknown): boolean {
+    const cell = ctx.state * EVENTS + event;
+    const next = DELIVERY_TABLE[cell]!;
+    if (next === NO_TRANSITION) return false;
+    ctx.state = next;
+    const action = SETTLE_TABLE[cell];
+    if (action === ACT_ACK) this.#ack(ctx);
+    else if (action === ACT_NACK) this.#nack(ctx, reason);
+    else if (action === ACT_RELEASE) {
+      this.counters.released++;
+      this.#settles.track(ctx.consumption.release([ctx.delivery]));
+    }
+    return true;
   }
 
+  /** The handler failed: nack, or, when it had settled early, note the error it threw after. */
   #fail(ctx: DeliveryContext, error: unknown): void {
-    if (ctx.state === DeliveryState.processing) this.#nack(ctx, error);
-    else if (ctx.state !== DeliveryState.released) this.counters.lateErrors++;
+    const early = ctx.state === DeliveryState.acked || ctx.state === DeliveryState.nacked;
+    if (this.#step(ctx, EV_FAIL, error) && early) this.counters.lateErrors++;
   }
 
-  /** Closes a message's life, returns credit, and takes the next message (or nothing when draining). */
-  #finish(slot: Slot, ctx: DeliveryContext): Delivery | undefined {
+  /** Frees the worker of its message, returns credit, and takes the next message (or nothing when draining). */
+  #finish(slot: Slot): Delivery | undefined {
     if (slot.t0 !== 0) {
       this.#latency!.record(performance.now() - slot.t0);
       slot.t0 = 0;
     }
-    ctx.state = DELIVERY_TABLE[ctx.state * DELIVERY_EVENT_COUNT + EV_FINISH]!;
+    const consumption = slot.ctx!.consumption;
     slot.ctx = undefined;
     this.#running--;
     const next = this.#accepting ? this.#buffer.shift() : undefined;
-    const consumption = ctx.consumption;
-    // Credit only for the subscription that delivered the message: after a
-    // restart, old messages finishing must not widen the new window. Flush
-    // early when the buffer ran dry, so an idle pool never sits on credit.
-    if (consumption === this.#consumption && (++this.#pendingCredit >= this.#creditBatch || next === undefined)) {
+    this.#returnCredit(consumption, next === undefined);
+    return next;
+  }
+
+  /**
+   * One message's credit back to the subscription that delivered it: after
+   * a restart, old messages finishing must not widen the new window. Flushed
+   * early when the buffer ran dry, so an idle pool never sits on credit.
+   */
+  #returnCredit(consumption: Consumption, flush: boolean): void {
+    if (consumption !== this.#consumption) return;
+    if (++this.#pendingCredit >= this.#creditBatch || flush) {
       const credit = this.#pendingCredit;
       this.#pendingCredit = 0;
       consumption.request(credit);
     }
-    return next;
   }
 
   /** The worker has nothing to do: mark it idle and wake whoever waits for that. */
@@ -360,25 +433,54 @@ export class WorkerPool implements DeliveryHost {
     slot.busy = false;
     this.#idleSlots.push(slot.index);
     if (slot.idleWaiters.length > 0) for (const w of slot.idleWaiters.splice(0)) w();
-    if (this.#running === 0 && this.#drainWaiters.length > 0) for (const w of this.#drainWaiters.splice(0)) w();
+    this.#wakeDrain();
   }
 
-  #move(ctx: DeliveryContext, event: number): boolean {
-    const next = nextDeliveryState(ctx.state, event);
-    if (next === NO_TRANSITION) return false;
-    ctx.state = next;
-    return true;
+  #wakeDrain(): void {
+    if (this.#running === 0 && this.#drainWaiters.size > 0) for (const w of [...this.#drainWaiters]) w();
+  }
+
+  /**
+   * Takes a still-running handler away from its worker: the worker gets a
+   * fresh slot (and goes on with the next message when the pool accepts),
+   * while the old slot object stays with the handler, marked detached, so
+   * its continuations only record the late result. The handler's message
+   * must already be settled or released.
+   */
+  #detach(slot: Slot): void {
+    const ctx = slot.ctx!;
+    const fresh = this.#makeSlot(slot.index);
+    this.#slots[slot.index] = fresh;
+    slot.detached = true;
+    slot.t0 = 0;
+    this.#running--;
+    this.counters.detached++;
+    if (slot.idleWaiters.length > 0) for (const w of slot.idleWaiters.splice(0)) w();
+    const next = this.#accepting ? this.#buffer.shift() : undefined;
+    this.#returnCredit(ctx.consumption, next === undefined);
+    if (next !== undefined) this.#work(fresh, next);
+    else this.#park(fresh);
+  }
+
+  /** A detached handler finished: its result changes nothing but the record. */
+  #late(ctx: DeliveryContext, event: number, error: unknown): void {
+    this.#step(ctx, event, error);
+    this.counters.detached--;
+    this.counters.lateResults++;
+    this.logger.warn('a handler detached from its worker finished late; its result is ignored', {
+      consumer: this.consumerId,
+      message_id: ctx.delivery.id,
+      ...(event === EV_FAIL ? { error: reasonText(error) } : {}),
+    });
   }
 
   #ack(ctx: DeliveryContext): void {
-    ctx.state = DeliveryState.acked;
     this.counters.acked++;
     const pending = ctx.consumption.ack(ctx.delivery);
     if (pending !== undefined) this.#settles.track(pending);
   }
 
   #nack(ctx: DeliveryContext, reason: unknown): void {
-    ctx.state = DeliveryState.nacked;
     this.counters.nacked++;
     const o = this.#o;
     const { outcome, pending } = applyNack(ctx.consumption, ctx.delivery, reason, o.queueId, o.driver, o.deadLetter, this.logger);
@@ -394,15 +496,18 @@ export class WorkerPool implements DeliveryHost {
   }
 
   /**
-   * A handler ran past the consumer's `timeout`: fire its signal and nack
-   * its message. The worker stays busy until the handler really returns,
-   * so the concurrency bound holds; the message is retried meanwhile.
+   * A handler ran past the consumer's `timeout`: fire its signal, nack its
+   * message (unless it settled early) and detach it from its worker, which
+   * goes on with the next message. A JavaScript call cannot be killed, so
+   * the handler may still finish; its late result is ignored and logged
+   * (`lateResults`), and `detached` counts such handlers meanwhile.
    */
   #expire(slot: Slot): void {
     const ctx = slot.ctx;
-    if (!ctx || ctx.state !== DeliveryState.processing) return;
+    if (!ctx) return;
     const error = new ActorqError('HANDLER_TIMEOUT', `handler of ${this.consumerId} exceeded its timeout of ${this.#o.timeout}ms`);
     ctx.abort(error);
-    this.#nack(ctx, error);
+    this.#step(ctx, EV_TIMEOUT, error);
+    this.#detach(slot);
   }
 }

@@ -39,8 +39,11 @@ export interface HandlerContext {
 /**
  * The message a handler is working on. `ack()`/`nack()` settle it early,
  * once; the consumer then settles nothing more for it. A second settle
- * throws `AlreadySettledError`; any use after the handler finished throws
- * `MessageReleasedError`.
+ * while the handler runs throws `AlreadySettledError`. Once the handler's
+ * call is over (returned, failed, past the consumer's `timeout`, or its
+ * message released at shutdown) a settle is late: it is ignored and logged
+ * (and counted as `lateSettles`), and never throws (it usually comes from a timer, where a throw
+ * would end the process).
  */
 export interface MessageHandle {
   readonly id: string;

@@ -1,24 +1,23 @@
-import { createActor, fromPromise, waitFor, type Actor, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
-import { Subject, type Observable } from 'rxjs';
-import { runtimeMachine, type RuntimeChild } from '../../machines/runtime.machine.ts';
+import { createActor, fromPromise, type Actor, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
+import { Subject, type Observable, type Subscription } from 'rxjs';
+import { runtimeMachine, type RuntimeChild, type RuntimeEmitted, type RuntimeEvent } from '../../machines/runtime.machine.ts';
 import { loadConfig } from '../config/load-config.ts';
-import { startOrder } from '../config/dependency-graph.ts';
 import { loadFunctions } from '../functions/load-functions.ts';
-import { isConsumerEntry, isDriverEntry, isQueueEntry, type Registry } from '../config/registry.ts';
-import type { ConsumerEntry, DriverEntry } from '../config/entry-types.ts';
-import type { ServiceInput } from '../../machines/lifecycle-types.ts';
+import type { Registry } from '../config/registry.ts';
 import type { QueueInfo } from '../drivers/driver.ts';
+import type { LoadedFunction } from '../kinds/kind-descriptors.ts';
 import type { Handler } from '../functions/handler.ts';
 import { builtinKinds } from '../kinds/builtin-kinds.ts';
 import type { KindCatalog } from '../kinds/kind-descriptors.ts';
 import { ActorqError } from '../errors/actorq-error.ts';
 import { NotFoundError } from '../errors/not-found-error.ts';
-import { StopTimeoutError } from '../errors/lifecycle-errors.ts';
+import { StartError, StopTimeoutError } from '../errors/lifecycle-errors.ts';
 import { streamLogger, type Logger } from '../util/logger.ts';
 import { sanitizingObserver } from '../inspect/sanitize-inspection.ts';
 import { provideEntryLogic } from './entry-logic.ts';
-import { wireRegistry, type RuntimeWiring } from './runtime-wiring.ts';
-import { startEntries, stopEntries } from './start-stop.ts';
+import { useLoadedFunctions, wireRegistry, type RuntimeWiring } from './runtime-wiring.ts';
+import { runtimeChildren } from './runtime-children.ts';
+import { awaitEntry } from './await-entry.ts';
 import { watchLifecycles } from './watch-lifecycles.ts';
 import type { RuntimeStatusEvent } from './runtime-events.ts';
 import { Publisher, type PublishCallOptions } from './publisher.ts';
@@ -72,16 +71,19 @@ export interface Runtime {
   /** Loads if needed, then starts every `auto_start` entry and what it depends on. Rejects with `StartError`. */
   start(): Promise<void>;
   /**
-   * Stops everything gracefully: consumers first (stop receiving, hand back
+   * Stops everything that runs, however it was started (`start()` or
+   * `startEntry()`), gracefully: consumers first (stop receiving, hand back
    * buffered messages, wait for handlers up to `stop_timeout`), then queues,
-   * then drivers. Rejects with `StopTimeoutError` naming consumers whose
-   * handlers did not finish (their messages were released back to the queue).
-   * Idempotent; quick when idle.
+   * then drivers; a start under way is cut short (its caller hears so).
+   * Then frees what functions hold (Lua isolates), so a process exits by
+   * itself; a later `start()` loads them again. Rejects with
+   * `StopTimeoutError` naming consumers whose handlers did not finish (their
+   * messages were released back to the queue). Idempotent; quick when idle.
    */
   stop(): Promise<void>;
-  /** Starts one entry and its dependencies. */
+  /** Starts one entry and its dependencies. Rejects with `StartError`. */
   startEntry(id: string): Promise<void>;
-  /** Stops one entry and what depends on it. */
+  /** Stops one entry and what depends on it. Rejects with `StopTimeoutError`. */
   stopEntry(id: string): Promise<void>;
   /** Publishes one message. Resolves when the driver accepted it. */
   publish(queueId: string, body: unknown, options?: PublishCallOptions): Promise<void>;
@@ -129,9 +131,15 @@ class ActorqRuntime implements Runtime {
   readonly #kinds: KindCatalog;
   readonly #publisher: Publisher;
   #wiring: RuntimeWiring | undefined;
-  #startError: unknown;
-  #stopError: unknown;
+  /** Function entries loaded for the current run; undefined until a start loads them. */
+  #functions: Map<string, LoadedFunction> | undefined;
+  #loadError: unknown;
+  #prepareError: unknown;
   readonly #abandoned = new Map<string, number>();
+  readonly #statusSubscriptions: Subscription[] = [];
+  /** Callers waiting for the machine's answer, by request id. */
+  readonly #replies = new Map<string, (reply: RuntimeEmitted) => void>();
+  #nextRequest = 0;
 
   constructor(options: RuntimeOptions) {
     this.#options = options;
@@ -146,22 +154,18 @@ class ActorqRuntime implements Runtime {
     const logic = runtimeMachine.provide({
       actors: {
         ...entryLogic,
-        loadRegistry: fromPromise<RuntimeChild[]>(() => this.#loadAndWire()),
-        startEntries: fromPromise<void>(async ({ signal }) => {
-          const registry = this.#wiringOrThrow().registry;
-          const autoStart = autoStartIds(registry);
-          try {
-            await startEntries(registry, autoStart, this.#lookup, signal);
-          } catch (error) {
-            this.#startError = error;
-            throw error;
-          }
-        }),
-        stopEntries: fromPromise<void>(() => this.#stopAll()),
+        awaitEntry,
+        loadRegistry: fromPromise<RuntimeChild[], void>(() => this.#loadAndWire()),
+        prepareStart: fromPromise<void, void>(() => this.#prepareStart()),
       },
     });
     const inspect = options.inspect ? sanitizingObserver(options.inspect, { payloads: options.inspectPayloads }) : undefined;
     this.root = createActor(logic, { systemId: 'actorq', inspect });
+    this.root.on('runtime.settled', (reply) => {
+      const answer = this.#replies.get(reply.requestId);
+      this.#replies.delete(reply.requestId);
+      answer?.(reply);
+    });
     watchLifecycles(this.root, this.#events);
     this.root.start();
   }
@@ -175,43 +179,34 @@ class ActorqRuntime implements Runtime {
   }
 
   async load(): Promise<void> {
-    const snapshot = this.root.getSnapshot();
-    if (snapshot.matches('idle')) this.root.send({ type: 'runtime.load' });
-    const settled = await waitFor(this.root, (s) => !s.matches('idle') && !s.matches('loading'), { timeout: Infinity });
-    if (!this.#wiring) throw this.#startError ?? new ActorqError('LIFECYCLE', `configuration failed to load: ${settled.context.error}`);
+    const reply = await this.#request({ type: 'runtime.load' });
+    if (!this.#wiring) throw this.#loadError ?? new ActorqError('LIFECYCLE', `configuration failed to load: ${reply.error ?? 'unknown error'}`);
   }
 
   async start(): Promise<void> {
     await this.load();
-    if (this.root.getSnapshot().matches('running')) return;
-    this.#startError = undefined;
-    this.root.send({ type: 'runtime.start' });
-    const settled = await waitFor(this.root, (s) => s.matches('running') || s.matches('failed') || s.matches('stopped'), { timeout: Infinity });
-    if (!settled.matches('running')) throw this.#startError ?? new ActorqError('START_FAILED', settled.context.error ?? 'start failed');
+    this.#prepareError = undefined;
+    this.#throwIfNotStarted(await this.#request({ type: 'runtime.start' }));
   }
 
   async stop(): Promise<void> {
-    const snapshot = this.root.getSnapshot();
-    if (snapshot.matches('idle') || snapshot.matches('stopped')) return;
-    if (snapshot.matches('loading')) await waitFor(this.root, (s) => !s.matches('loading'), { timeout: Infinity });
-    this.#stopError = undefined;
-    this.root.send({ type: 'runtime.stop' });
-    await waitFor(this.root, (s) => s.matches('stopped') || s.matches('idle'), { timeout: Infinity });
-    if (this.#stopError) throw this.#stopError;
+    this.#abandoned.clear();
+    const reply = await this.#request({ type: 'runtime.stop' });
+    await this.#closeFunctions();
+    this.#throwIfTimedOut(reply);
   }
 
   async startEntry(id: string): Promise<void> {
     await this.load();
-    const registry = this.#wiringOrThrow().registry;
-    if (!registry.entries.has(id)) throw new NotFoundError('entry', id);
-    await startEntries(registry, [id], this.#lookup);
+    if (!this.#wiringOrThrow().registry.entries.has(id)) throw new NotFoundError('entry', id);
+    this.#prepareError = undefined;
+    this.#throwIfNotStarted(await this.#request({ type: 'runtime.start', ids: [id] }));
   }
 
   async stopEntry(id: string): Promise<void> {
-    const registry = this.#wiringOrThrow().registry;
-    if (!registry.entries.has(id)) throw new NotFoundError('entry', id);
-    const timedOut = await stopEntries(registry, this.#lookup, [id]);
-    this.#throwIfTimedOut(timedOut);
+    if (!this.#wiringOrThrow().registry.entries.has(id)) throw new NotFoundError('entry', id);
+    this.#abandoned.clear();
+    this.#throwIfTimedOut(await this.#request({ type: 'runtime.stop', ids: [id] }));
   }
 
   publish(queueId: string, body: unknown, options?: PublishCallOptions): Promise<void> {
@@ -245,6 +240,35 @@ class ActorqRuntime implements Runtime {
 
   readonly #lookup = (id: string): AnyActorRef | undefined => this.root.system.get(id);
 
+  /**
+   * Sends a request to the runtime machine and resolves with its answer.
+   * The machine answers every request exactly once (its waits are all
+   * bounded), so this needs no timer of its own.
+   */
+  #request(event: RuntimeEvent): Promise<RuntimeEmitted> {
+    const requestId = String(++this.#nextRequest);
+    return new Promise((resolve) => {
+      this.#replies.set(requestId, resolve);
+      this.root.send({ ...event, requestId } as RuntimeEvent);
+    });
+  }
+
+  #throwIfNotStarted(reply: RuntimeEmitted): void {
+    if (reply.ok) return;
+    if (this.#prepareError) throw this.#prepareError;
+    if (reply.failures) throw new StartError(new Map(Object.entries(reply.failures).map(([id, why]) => [id, new Error(why)])));
+    throw new ActorqError('LIFECYCLE', reply.error ?? 'start failed');
+  }
+
+  #throwIfTimedOut(reply: RuntimeEmitted): void {
+    const timedOut = reply.timedOut ?? [];
+    if (reply.error) throw new ActorqError('LIFECYCLE', reply.error);
+    if (timedOut.length === 0) return;
+    const pending = new Map(timedOut.map((id) => [id, this.#abandoned.get(id) ?? 0]));
+    for (const [id, released] of pending) this.#events.next({ type: 'stop.timeout', id, released });
+    throw new StopTimeoutError(pending);
+  }
+
   #wiringOrThrow(): RuntimeWiring {
     if (!this.#wiring) throw new ActorqError('LIFECYCLE', 'runtime not loaded: call load() or start() first');
     return this.#wiring;
@@ -255,11 +279,9 @@ class ActorqRuntime implements Runtime {
       const programmatic = this.#options.functions ?? {};
       const registry =
         this.#options.registry ?? (await loadConfig(this.#options.files ?? [], { kinds: this.#kinds, extraFunctionIds: Object.keys(programmatic) }));
-      const functions = await loadFunctions(registry, { kinds: this.#kinds, logger: this.#logger });
       this.#wiring = await wireRegistry(registry, {
         kinds: this.#kinds,
         logger: this.#logger,
-        functions,
         programmatic,
         publish: (queueId, body, opts) => this.publish(queueId, body, opts),
         info: (queueId) => this.info(queueId),
@@ -269,65 +291,40 @@ class ActorqRuntime implements Runtime {
         },
       });
       for (const { entry, driver } of this.#wiring.drivers.values()) {
-        driver.status$.subscribe((status) => {
-          const type = status.type === 'connected' ? 'driver.connected' : status.type === 'reconnecting' ? 'driver.reconnecting' : 'driver.failed';
-          this.#lookup(entry.id)?.send({ ...status, type } as never);
-        });
+        this.#statusSubscriptions.push(
+          driver.status$.subscribe((status) => {
+            const type = status.type === 'connected' ? 'driver.connected' : status.type === 'reconnecting' ? 'driver.reconnecting' : 'driver.failed';
+            this.#lookup(entry.id)?.send({ ...status, type } as never);
+          }),
+        );
       }
-      return childrenOf(registry);
+      return runtimeChildren(registry);
     } catch (error) {
-      this.#startError = error;
+      this.#loadError = error;
       throw error;
     }
   }
 
-  async #stopAll(): Promise<void> {
+  /**
+   * The first step of every start: function entries run their code now
+   * (imports, Lua isolates), not at load, and are freed again by `stop()`.
+   */
+  async #prepareStart(): Promise<void> {
     const wiring = this.#wiringOrThrow();
-    this.#abandoned.clear();
-    const timedOut = await stopEntries(wiring.registry, this.#lookup);
     try {
-      this.#throwIfTimedOut(timedOut);
+      this.#functions ??= await loadFunctions(wiring.registry, { kinds: this.#kinds, logger: this.#logger });
+      useLoadedFunctions(wiring, this.#functions, this.#options.functions ?? {});
     } catch (error) {
-      this.#stopError = error;
+      this.#prepareError = error;
       throw error;
     }
   }
 
-  #throwIfTimedOut(timedOut: readonly string[]): void {
-    if (timedOut.length === 0) return;
-    const pending = new Map(timedOut.map((id) => [id, this.#abandoned.get(id) ?? 0]));
-    for (const [id, released] of pending) this.#events.next({ type: 'stop.timeout', id, released });
-    throw new StopTimeoutError(pending);
+  /** Frees what loaded functions hold once nothing runs, so the process can exit. */
+  async #closeFunctions(): Promise<void> {
+    const functions = this.#functions;
+    if (!functions || this.root.getSnapshot().matches('running')) return;
+    this.#functions = undefined;
+    await Promise.allSettled([...functions.values()].map((f) => f.close?.()));
   }
-}
-
-/**
- * What `start()` starts: every `auto_start` entry, and every queue on a
- * driver that will run. A queue is a declaration its driver holds, so it is
- * declared (and can take publishes) as soon as its driver is up, whether or
- * not a consumer reads it yet.
- */
-function autoStartIds(registry: Registry): string[] {
-  const entries = [...registry.entries.values()];
-  const ids = entries.filter((e) => 'lifecycle' in e && e.lifecycle.auto_start).map((e) => e.id);
-  const starting = new Set(startOrder(registry, ids));
-  for (const e of entries) if (isQueueEntry(e) && starting.has(e.driver)) ids.push(e.id);
-  return ids;
-}
-
-/** The actors to spawn for a registry: drivers, queues and consumers, in start order of the file. */
-function childrenOf(registry: Registry): RuntimeChild[] {
-  const children: RuntimeChild[] = [];
-  const service = (e: DriverEntry | ConsumerEntry): ServiceInput => ({
-    id: e.id,
-    start_timeout: e.lifecycle.start_timeout,
-    stop_timeout: e.lifecycle.stop_timeout,
-    restart: { ...e.lifecycle.restart },
-  });
-  for (const e of registry.entries.values()) {
-    if (isDriverEntry(e)) children.push({ kind: 'driver', id: e.id, input: service(e) });
-    else if (isQueueEntry(e)) children.push({ kind: 'queue', id: e.id, input: { id: e.id, driver: e.driver } });
-    else if (isConsumerEntry(e)) children.push({ kind: 'consumer', id: e.id, input: { ...service(e), concurrency: e.concurrency } });
-  }
-  return children;
 }

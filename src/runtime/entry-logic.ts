@@ -47,6 +47,9 @@ export function provideEntryLogic(deps: EntryLogicDeps) {
         const binding = queueOf(input.id);
         await binding.driver.declare(binding.declaration);
       }),
+      // Consumers of the queue have stopped by now (they stop first), and
+      // its messages belong to the driver: nothing to wait for.
+      drainQueue: fromPromise<void, { id: string }>(async () => undefined),
     },
   });
 
@@ -60,7 +63,7 @@ export function provideEntryLogic(deps: EntryLogicDeps) {
     actors: {
       worker,
       startConsumer: fromPromise<void, { id: string }>(async ({ input }) => poolOf(input.id).start()),
-      drainConsumer: fromPromise<void, { id: string }>(({ input }) => poolOf(input.id).drained()),
+      drainConsumer: fromPromise<void, { id: string }>(({ input, signal }) => poolOf(input.id).drained(signal)),
     },
     actions: {
       beginDrain: ({ context }) => poolOf(context.id).beginDrain(),

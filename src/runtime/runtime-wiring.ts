@@ -22,14 +22,12 @@ export interface RuntimeWiring {
   readonly drivers: ReadonlyMap<string, { readonly entry: DriverEntry; readonly driver: Driver }>;
   readonly queues: ReadonlyMap<string, QueueBinding>;
   readonly consumers: ReadonlyMap<string, { readonly entry: ConsumerEntry; readonly pool: WorkerPool }>;
-  readonly functions: ReadonlyMap<string, LoadedFunction>;
 }
 
 /** What {@link wireRegistry} needs besides the registry. */
 export interface WiringDeps {
   readonly kinds: KindCatalog;
   readonly logger: Logger;
-  readonly functions: ReadonlyMap<string, LoadedFunction>;
   readonly programmatic: Readonly<Record<string, Handler>>;
   readonly publish: HandlerContext['publish'];
   readonly info: (queueId: string) => Promise<QueueInfo>;
@@ -40,7 +38,9 @@ export interface WiringDeps {
 /**
  * Builds the objects behind the actors: one driver per driver entry (its
  * client library imported now), a binding per queue, a worker pool per
- * consumer with its handler resolved. Nothing connects yet.
+ * consumer. Nothing connects and no user code runs yet: a consumer whose
+ * handler is a function entry gets it when functions load, at start
+ * ({@link useLoadedFunctions}).
  */
 export async function wireRegistry(registry: Registry, deps: WiringDeps): Promise<RuntimeWiring> {
   const drivers = new Map<string, { entry: DriverEntry; driver: Driver }>();
@@ -70,8 +70,8 @@ export async function wireRegistry(registry: Registry, deps: WiringDeps): Promis
   }
   for (const entry of entries.filter(isConsumerEntry)) {
     const queue = queues.get(entry.queue)!;
-    const handler = deps.programmatic[entry.func] ?? deps.functions.get(entry.func)?.handler;
-    if (!handler) throw new NotFoundError('function', entry.func, `consumer ${entry.id}`);
+    const handler = deps.programmatic[entry.func];
+    if (!handler && !registry.entries.has(entry.func)) throw new NotFoundError('function', entry.func, `consumer ${entry.id}`);
     const pool = new WorkerPool({
       consumerId: entry.id,
       queueId: queue.entry.id,
@@ -89,7 +89,20 @@ export async function wireRegistry(registry: Registry, deps: WiringDeps): Promis
     });
     consumers.set(entry.id, { entry, pool });
   }
-  return { registry, drivers, queues, consumers, functions: deps.functions };
+  return { registry, drivers, queues, consumers };
+}
+
+/**
+ * Hands each consumer whose `func` is a function entry its loaded handler.
+ * Handlers supplied in code (`programmatic`) win, as at wiring.
+ */
+export function useLoadedFunctions(wiring: RuntimeWiring, functions: ReadonlyMap<string, LoadedFunction>, programmatic: Readonly<Record<string, Handler>>): void {
+  for (const { entry, pool } of wiring.consumers.values()) {
+    if (programmatic[entry.func]) continue;
+    const loaded = functions.get(entry.func);
+    if (!loaded) throw new NotFoundError('function', entry.func, `consumer ${entry.id}`);
+    pool.useHandler(loaded.handler);
+  }
 }
 
 function deadLetterTarget(queue: QueueEntry, queues: ReadonlyMap<string, QueueBinding>): DeadLetterTarget | undefined {

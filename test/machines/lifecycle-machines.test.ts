@@ -56,9 +56,10 @@ describe('consumer machine', () => {
     ['start failed, restart allowed', [start, fail], 'restarting', { ...restart, max_attempts: 1 }],
     ['start failed twice, attempts used up', [start, fail, retry, fail], 'failed', { ...restart, max_attempts: 1 }],
     ['start again after stop', [start, ok, stop, ok, start], 'starting'],
-    ['stop while restarting', [start, fail, stop], 'stopped'],
+    ['stop while restarting drains the broken subscription first', [start, fail, stop], 'draining'],
+    ['stop while restarting, drained', [start, fail, stop, ok], 'stopped'],
     ['start after failed', [start, fail, retry, fail, start], 'starting', { ...restart, max_attempts: 1 }],
-    ['stop after failed', [start, fail, retry, fail, stop], 'stopped', { ...restart, max_attempts: 1 }],
+    ['stop after failed drains', [start, fail, retry, fail, stop], 'draining', { ...restart, max_attempts: 1 }],
     ['start while running is ignored', [start, ok, start], 'running'],
     ['start while draining is ignored', [start, ok, stop, start], 'draining'],
   ];
@@ -89,7 +90,9 @@ describe('driver machine', () => {
     ['running.connected', [{ type: 'driver.failed', error: 'x' }], 'restarting'],
     ['running.connected', [{ type: 'driver.stop' }], 'draining'],
     ['stopped', [{ type: 'driver.start' }], 'starting'],
-    ['restarting', [{ type: 'driver.stop' }], 'stopped'],
+    ['restarting', [{ type: 'driver.stop' }], 'draining'],
+    ['failed', [{ type: 'driver.stop' }], 'draining'],
+    ['starting', [{ type: 'driver.stop' }], 'draining'],
     ['failed', [{ type: 'driver.start' }], 'starting'],
   ];
   it.each(cases)('%s + %j -> %s', (from, events, expected) => {
@@ -104,9 +107,11 @@ describe('queue machine', () => {
     ['running', [{ type: 'queue.stop' }], 'draining'],
     ['stopped', [{ type: 'queue.start' }], 'starting'],
     ['failed', [{ type: 'queue.start' }], 'starting'],
+    ['starting', [{ type: 'queue.stop' }], 'stopped'],
+    ['failed', [{ type: 'queue.stop' }], 'stopped'],
   ];
   it.each(cases)('%s + %j -> %s', (from, events, expected) => {
-    expect(step(queueMachine, { id: 'app:q', driver: 'app:d' }, from, events)).toBe(expected);
+    expect(step(queueMachine, { id: 'app:q', driver: 'app:d', start_timeout: 10000, stop_timeout: 10000 }, from, events)).toBe(expected);
   });
 });
 
@@ -127,10 +132,16 @@ describe('runtime machine', () => {
   const cases: [string, { type: string }[], string][] = [
     ['idle', [{ type: 'runtime.load' }], 'loading'],
     ['idle', [{ type: 'runtime.start' }], 'idle'],
-    ['loaded', [{ type: 'runtime.start' }], 'starting'],
-    ['running', [{ type: 'runtime.stop' }], 'stopping'],
-    ['stopped', [{ type: 'runtime.start' }], 'starting'],
-    ['failed', [{ type: 'runtime.stop' }], 'stopping'],
+    ['idle', [{ type: 'runtime.stop' }], 'idle'],
+    ['loading', [{ type: 'runtime.stop' }], 'loading'],
+    ['loaded', [{ type: 'runtime.start' }], 'starting.prepare'],
+    // With no children a stop has nothing to walk: straight through stopping.
+    ['running', [{ type: 'runtime.stop' }], 'stopped'],
+    ['loaded', [{ type: 'runtime.stop' }], 'stopped'],
+    ['stopped', [{ type: 'runtime.start' }], 'starting.prepare'],
+    ['failed', [{ type: 'runtime.stop' }], 'stopped'],
+    ['loadFailed', [{ type: 'runtime.load' }], 'loading'],
+    ['loadFailed', [{ type: 'runtime.start' }], 'loadFailed'],
   ];
   it.each(cases)('%s + %j -> %s', (from, events, expected) => {
     expect(step(runtimeMachine, undefined, from, events)).toBe(expected);

@@ -14,7 +14,9 @@ import { runPath, transitionPaths } from './transition-paths.ts';
  * does (counters, handler calls, the "already settled" rule), so a wrong
  * transition in the machine or the table shows up here.
  */
-const EVENTS: EventObject[] = ['message.start', 'message.ack', 'message.nack', 'message.release', 'message.finish'].map((type) => ({ type }));
+const EVENTS: EventObject[] = ['message.start', 'message.ack', 'message.nack', 'message.release', 'message.return', 'message.fail', 'message.timeout'].map((type) => ({ type }));
+/** The consumer's handler timeout on paths that exercise it (ms); long enough for the steps before it. */
+const TIMEOUT_MS = 400;
 const { paths } = transitionPaths(deliveryMachine, EVENTS);
 
 describe.each(RUNTIME_TARGETS.map((t) => [t.name, t] as const))('model: delivery machine on %s', (_name, target) => {
@@ -27,12 +29,13 @@ describe.each(RUNTIME_TARGETS.map((t) => [t.name, t] as const))('model: delivery
   });
 
   it('covers every transition of the delivery machine', () => {
-    expect(paths).toHaveLength(8); // received: 2, processing: 3, acked/nacked/released: 1 each
+    expect(paths).toHaveLength(12); // received: 2, processing: 6, acked: 2, nacked: 2
   });
 
   it.each(paths.map((p) => [p.description, p] as const))('%s', async (_d, path) => {
     const g = (gate = new GatedHandler());
-    const harness = (h = makeHarness(target, g.handler, { stopTimeout: 200, consumerAutoStart: true }));
+    const timed = path.steps.some((step) => step.event.type === 'message.timeout');
+    const harness = (h = makeHarness(target, g.handler, { stopTimeout: 200, consumerAutoStart: true, ...(timed ? { timeout: TIMEOUT_MS } : {}) }));
     const { runtime, ids } = harness;
     await runtime.start();
     await runtime.publish(ids.queue, { name: 'B' });
@@ -74,8 +77,18 @@ describe.each(RUNTIME_TARGETS.map((t) => [t.name, t] as const))('model: delivery
           }
           expected.released++;
           break;
-        case 'message.finish':
-          if (m()) m()!.finish();
+        case 'message.return':
+          m()!.finish();
+          if (from === 'processing') expected.acked++;
+          break;
+        case 'message.fail':
+          m()!.finish(new Error('model says fail'));
+          if (from === 'processing') expected.nacked++;
+          break;
+        case 'message.timeout':
+          // The consumer's timeout fires by itself: nack, and the worker is freed.
+          await until(() => expect(runtime.consumerStats(ids.consumer).detached).toBe(1), TIMEOUT_MS * 10);
+          expected.nacked++;
           break;
       }
     };
@@ -93,7 +106,16 @@ describe.each(RUNTIME_TARGETS.map((t) => [t.name, t] as const))('model: delivery
         expect(() => m()!.ctx.message.ack()).toThrow(/already settled/i);
         expect(() => m()!.ctx.message.nack()).toThrow(/already settled/i);
       }
-      if (state === 'released' && m() && !m()!.done) expect(() => m()!.ctx.message.ack()).toThrow();
+      if (state === 'timedOut') {
+        // The handler still runs, detached: its worker went on, and a settle now is late (ignored, not thrown).
+        expect(m()!.done).toBe(false);
+        const before = runtime.consumerStats(ids.consumer).lateSettles;
+        expect(() => m()!.ctx.message.ack()).not.toThrow();
+        expect(runtime.consumerStats(ids.consumer).lateSettles).toBe(before + 1);
+        // The freed worker took the nacked message's redelivery: a second call for M.
+        await until(() => expect(g.calls.filter((c) => (c.body as { name: string }).name === 'M')).toHaveLength(2));
+      }
+      if (state === 'released' && m() && !m()!.done) expect(() => m()!.ctx.message.ack()).not.toThrow();
     };
 
     await runPath(path, exec, check, 'received');

@@ -87,7 +87,7 @@ const TRACE: Record<string, string[]> = {
   'connected:LOSE': ['running.reconnecting'],
   'connected:BREAK': RESTART,
   'connected:BREAK_DOWN': GIVE_UP,
-  'connected:BREAK_STOP': ['restarting', 'stopped'],
+  'connected:BREAK_STOP': ['restarting', 'draining', 'stopped'],
   'connected:STOP': ['draining', 'stopped'],
   'connected:STOP_HANG': ['draining', 'stopped'],
   'connected:STOP_FAIL': ['draining', 'stopped'],
@@ -96,7 +96,7 @@ const TRACE: Record<string, string[]> = {
   'reconnecting:BREAK': RESTART,
   'reconnecting:STOP': ['draining', 'stopped'],
   'failed:START': UP,
-  'failed:STOP': ['stopped'],
+  'failed:STOP': ['draining', 'stopped'],
   'stopped:START': UP,
 };
 

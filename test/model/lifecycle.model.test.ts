@@ -38,21 +38,19 @@ const runtimeSpec: LifecycleSpec = {
   }),
   trace: {
     'idle:LOAD': ['loading', 'loaded'],
-    'loaded:START': ['starting', 'running'],
-    'loaded:STOP': ['stopped'],
-    'running:STOP': ['stopping', 'stopped'],
-    'stopped:START': ['starting', 'running'],
+    // The supervisor's steps show: functions load, then one entry at a time.
+    'loaded:START': ['starting.prepare', 'starting.entry', 'running'],
+    // A stop walks every entry, started or not (those never started settle at once).
+    'loaded:STOP': ['stopping.entry', 'stopped'],
+    'running:STOP': ['stopping.entry', 'stopped'],
+    'stopped:START': ['starting.prepare', 'starting.entry', 'running'],
   },
   id: () => 'actorq',
   prepare: async () => {},
   async exec(h, event) {
     if (event === 'LOAD') await h.runtime.load();
     if (event === 'START') await h.runtime.start();
-    if (event === 'STOP') {
-      // runtime.stop() returns early from `loaded`; the machine's own stop is the event.
-      if (h.runtime.root.getSnapshot().matches('loaded')) h.runtime.root.send({ type: 'runtime.stop' });
-      else await h.runtime.stop();
-    }
+    if (event === 'STOP') await h.runtime.stop();
   },
 };
 

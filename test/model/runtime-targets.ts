@@ -47,6 +47,8 @@ export interface HarnessOptions {
   readonly consumerAutoStart?: boolean;
   /** ms between consumer restarts. @default 10 */
   readonly restartDelay?: number;
+  /** The consumer's per-message handler `timeout` in ms; none when undefined. */
+  readonly timeout?: number;
 }
 
 /** A runtime under test, its IDs, and everything it reported on `events$`. */
@@ -91,7 +93,7 @@ entries:
     queue: mbt:jobs
     func: mbt:handler
     concurrency: ${o.concurrency ?? 1}
-    prefetch: ${o.prefetch ?? 1}
+    prefetch: ${o.prefetch ?? 1}${o.timeout === undefined ? '' : `\n    timeout: ${o.timeout}ms`}
     lifecycle:
       auto_start: ${o.consumerAutoStart ?? false}
       stop_timeout: ${o.stopTimeout ?? 2000}ms
