@@ -88,12 +88,13 @@ describe('amqp driver on RabbitMQ', () => {
     await c.cancel();
   });
 
-  it('reads messages from other AMQP clients: non-JSON bodies as text, AMQP typed headers as plain values', async () => {
+  it('reads messages from other AMQP clients: text/plain bodies as text, AMQP typed headers as plain values; parks what is not JSON', async () => {
     const driver = await started();
     const q = await declare(driver);
     await withRawChannel(async (ch) => {
       ch.sendToQueue(q.name, Buffer.from('plain text'), { contentType: 'text/plain', messageId: 'raw-1', headers: { n: 5 } });
       ch.sendToQueue(q.name, Buffer.from('{broken'), { messageId: 'raw-2' });
+      ch.sendToQueue(q.name, Buffer.from('{"ok":true}'), { messageId: 'raw-3' });
       await ch.waitForConfirms();
     });
     const c = driver.consume(q.name, { consumerId: 'c', maxUnsettled: 5 });
@@ -102,10 +103,13 @@ describe('amqp driver on RabbitMQ', () => {
     const ds = await got;
     expect(ds.map((d) => [d.id, d.body, d.headers])).toEqual([
       ['raw-1', 'plain text', { n: 5 }],
-      ['raw-2', '{broken', {}],
+      ['raw-3', { ok: true }, {}],
     ]);
     for (const d of ds) await c.ack(d);
+    // No dead-letter queue on this declaration: the broken one is parked, not delivered.
+    await eventually(async () => (await driver.info(q.name)).parked === 1, 5000, 'parked 1');
     await c.cancel();
+    await destroyQueue(`${q.name}.parked`);
   });
 
   it('message_ttl and amqp.expiration drop expired messages', async () => {

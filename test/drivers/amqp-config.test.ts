@@ -6,7 +6,8 @@ import { ConfigError } from '../../src/errors/config-error.ts';
 import { maskUrl, scrubSecrets } from '../../src/drivers/amqp/mask-url.ts';
 import { amqpDriverSchema, amqpQueueOptionsSchema, queueArguments } from '../../src/drivers/amqp/amqp-options.ts';
 import { buildConnectArgs } from '../../src/drivers/amqp/connect-options.ts';
-import { decodeHeaders, encodeMessage } from '../../src/drivers/amqp/message-codec.ts';
+import { encodeMessage } from '../../src/drivers/amqp/message-codec.ts';
+import { decodeHeaders } from '../../src/drivers/amqp/message-decoder.ts';
 import { InvalidMessageError } from '../../src/errors/message-errors.ts';
 
 const SPECS = join(import.meta.dirname, '../../specs/amqp');

@@ -8,7 +8,7 @@ import { NotFoundError } from '../../errors/not-found-error.ts';
 import { AmqpDelivery } from './amqp-delivery.ts';
 import type { AmqpSession } from './amqp-session.ts';
 import { ConsumerChannel } from './consumer-channel.ts';
-import { decodeMessage } from './message-codec.ts';
+import { decodeDelivery } from './message-decoder.ts';
 import { isChannelClosedError, isNotFound } from './amqp-errors.ts';
 
 /** What a consumption needs from its driver. @internal */
@@ -16,6 +16,12 @@ export interface ConsumptionHost {
   readonly driverId: string;
   /** Publishes a copy of `delivery` (same ID and bytes, new headers) to `queue`, confirmed; one attempt. */
   publishCopy(queue: string, delivery: AmqpDelivery, headers: Headers): Promise<void>;
+  /**
+   * Stores a copy of an undecodable delivery (its raw bytes) in the queue's
+   * dead-letter queue or its parked queue, confirmed, and logs it; rejects
+   * (after logging) if that failed.
+   */
+  setAside(queue: string, delivery: AmqpDelivery, reason: string): Promise<void>;
   /** Throws `NotFoundError` unless `queue` is declared on the driver. */
   assertDeclared(queue: string): void;
   /** The consumption is finished and holds nothing: drop it from the driver. */
@@ -26,6 +32,8 @@ export interface ConsumptionHost {
 const REOPEN_DELAY_MS = 200;
 /** AMQP's `basic.qos` prefetch-count is a 16-bit field. */
 const MAX_QOS = 65_535;
+/** Pause before handing back an undecodable delivery that could not be set aside, so it does not spin through the broker. */
+const SET_ASIDE_RETRY_MS = 500;
 
 /**
  * One consumer's subscription to an AMQP queue, surviving reconnects: the
@@ -120,12 +128,38 @@ export class AmqpConsumption implements Consumption {
       this.#fail(new NotFoundError('queue', this.queueName, `driver ${this.#host.driverId}: deleted on the broker`));
       return;
     }
-    const d = new AmqpDelivery(decodeMessage(msg.content, msg.properties), msg, cc);
+    const decoded = decodeDelivery(msg.content, msg.properties);
+    if (typeof decoded === 'string') return this.#setAside(cc, msg, decoded);
+    const d = new AmqpDelivery(decoded, msg, cc);
     cc.received(d);
     if (this.#credit > 0 && cc === this.#current) {
       this.#credit--;
       this.#emit(d);
     } else this.#buffer.push(d);
+  }
+
+  /**
+   * A delivery that is not a message (written by another program) never
+   * reaches the consumer and never takes its credit: a confirmed copy with
+   * the raw bytes goes to the dead-letter or parked queue, then the
+   * original is acked. If the copy fails, the original goes back to the
+   * queue after a pause (attempts are not counted: it was never handled).
+   */
+  #setAside(cc: ConsumerChannel, msg: ConsumeMessage, reason: string): void {
+    const id = typeof msg.properties?.messageId === 'string' ? msg.properties.messageId : '';
+    const d = new AmqpDelivery({ id, body: undefined, headers: {} }, msg, cc);
+    cc.received(d);
+    d.settled = true;
+    const moved = this.#host.setAside(this.queueName, d, reason).then(
+      () => d.channel.ackSettled(d),
+      () =>
+        new Promise<void>((resolve) => {
+          // A stop meanwhile closes the channel, which hands the original back by itself.
+          const timer = setTimeout(() => resolve(d.channel.nackSettled(d)), this.active ? SET_ASIDE_RETRY_MS : 0);
+          timer.unref();
+        }),
+    );
+    void this.#track(moved);
   }
 
   /** Adds `d` to the batch that goes out at the end of this tick (amqplib hands over one message per call). */

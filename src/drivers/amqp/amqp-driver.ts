@@ -16,6 +16,7 @@ import { encodeMessage, encodeProperties, JSON_CONTENT_TYPE, type EncodedMessage
 import { brokerReason, isChannelClosedError, isNotFound, isPreconditionFailed } from './amqp-errors.ts';
 import { scrubSecrets } from './mask-url.ts';
 import { delay, untilAborted } from './wait.ts';
+import { parkedQueueName, setAside, type SetAsideHost } from './set-aside.ts';
 
 /** `basic.qos` when neither the consumer nor `prefetch_count` gives one (core default prefetch 10 + concurrency 1). */
 const DEFAULT_QOS = 11;
@@ -84,11 +85,22 @@ export class AmqpDriver implements Driver {
       { id: `${id}.connection` },
     );
     this.status$ = this.#supervisor.status$;
+    const setAsideHost: SetAsideHost = {
+      driverId: id,
+      logger: this.#logger,
+      declaration: (queue) => this.#queues.get(queue),
+      declareParked: async (queue) => {
+        const session = await this.#liveSession(Date.now() + this.#options.publish_timeout);
+        await session.assertQueue(queue, { durable: true, autoDelete: false, arguments: {} });
+      },
+      sendConfirmed: (queue, copy) => this.#sendConfirmed(queue, copy),
+    };
     this.#host = {
       driverId: id,
       assertDeclared: (queue) => this.assertDeclared(queue),
       forget: (c) => void this.#consumptions.delete(c),
       publishCopy: (queue, d, headers) => this.#publishCopy(queue, d, headers),
+      setAside: (queue, d, reason) => setAside(setAsideHost, queue, d.raw, reason),
     };
   }
 
@@ -195,7 +207,13 @@ export class AmqpDriver implements Driver {
     let inFlight = 0;
     for (const c of this.#consumptions) if (c.queueName === queueName) inFlight += c.inFlight;
     // The broker's count excludes unacked messages; add the ones this process holds.
-    return { message_count: reply.messageCount + inFlight, ready: reply.messageCount, in_flight: inFlight, consumer_count: reply.consumerCount };
+    const info = { message_count: reply.messageCount + inFlight, ready: reply.messageCount, in_flight: inFlight, consumer_count: reply.consumerCount };
+    // Undecodable deliveries are parked only where no same-driver dead-letter queue takes them.
+    if (this.#queues.get(queueName)?.deadLetterName !== undefined) return info;
+    const parked = await session.messageCountIfExists(parkedQueueName(queueName)).catch((e: unknown) => {
+      throw new DriverUnavailableError('DRIVER_UNAVAILABLE', `driver ${this.id}: info for ${queueName} failed: ${this.#scrub(e)}`, { cause: e });
+    });
+    return { ...info, parked };
   }
 
   /** @internal Throws {@link NotFoundError} unless `queueName` was declared on this driver. */
@@ -208,11 +226,15 @@ export class AmqpDriver implements Driver {
   async #publishCopy(queue: string, d: AmqpDelivery, headers: Headers): Promise<void> {
     const properties = encodeProperties(d.id, headers, queue);
     properties.contentType = d.raw.properties.contentType ?? JSON_CONTENT_TYPE;
-    const copy: EncodedMessage = { id: d.id, content: d.raw.content, properties };
+    await this.#sendConfirmed(queue, { id: d.id, content: d.raw.content, properties });
+  }
+
+  /** Publishes one message and waits for its confirm; a connection lost meanwhile is an error, not a retry. */
+  async #sendConfirmed(queue: string, copy: EncodedMessage): Promise<void> {
     const session = await this.#liveSession(Date.now() + this.#options.publish_timeout);
     const out = await session.publisher.send(queue, [copy], [0]);
     this.#checkOutcome(queue, [copy], out.nacked, out.unroutable);
-    if (out.lost.length > 0) throw this.#unavailable(`copy of message ${d.id} to ${queue} unconfirmed: connection lost`);
+    if (out.lost.length > 0) throw this.#unavailable(`copy of message ${copy.id} to ${queue} unconfirmed: connection lost`);
   }
 
   #checkOutcome(queue: string, encoded: readonly EncodedMessage[], nacked: readonly number[], unroutable: boolean): void {

@@ -1,7 +1,7 @@
 import { connect, type Channel, type ChannelModel, type Replies } from 'amqplib';
 import type { ConnectArgs } from './connect-options.ts';
 import { ConfirmPublisher } from './confirm-publisher.ts';
-import { isChannelClosedError } from './amqp-errors.ts';
+import { isChannelClosedError, isNotFound } from './amqp-errors.ts';
 
 /**
  * One AMQP connection and the channels the driver itself uses on it: a
@@ -70,6 +70,24 @@ export class AmqpSession {
   /** Passive `queue.declare`: message and consumer counts. A 404 means the queue is gone. */
   checkQueue(name: string): Promise<Replies.AssertQueue> {
     return this.#withOps((ch) => ch.checkQueue(name));
+  }
+
+  /**
+   * Messages ready in a queue that may not exist (0 if it does not), on a
+   * channel of its own: the broker closes the channel that asks about a
+   * missing queue, and the shared ops channel must not go down with it.
+   */
+  async messageCountIfExists(name: string): Promise<number> {
+    const channel = await this.connection.createChannel();
+    channel.on('error', () => undefined);
+    try {
+      return (await channel.checkQueue(name)).messageCount;
+    } catch (e) {
+      if (isNotFound(e)) return 0;
+      throw e;
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
   }
 
   /** Deletes a queue (tests and tools). */

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import type { MessageProperties, Options } from 'amqplib';
+import type { Options } from 'amqplib';
 import type { Headers, Message } from '../../message/message.ts';
 import { parseDuration } from '../../util/duration.ts';
 import { InvalidMessageError } from '../../errors/message-errors.ts';
@@ -9,23 +8,6 @@ export const JSON_CONTENT_TYPE = 'application/json';
 
 /** Persistent delivery mode (AMQP `delivery-mode` 2), the default. */
 const PERSISTENT = 2;
-
-/**
- * Headers the broker or its plugins add to a delivery. They describe the
- * broker's bookkeeping, not the publisher's message, so they are not handed
- * to handlers (and would otherwise be written back on a requeue).
- */
-const BROKER_HEADERS: ReadonlySet<string> = new Set([
-  'x-death',
-  'x-first-death-exchange',
-  'x-first-death-queue',
-  'x-first-death-reason',
-  'x-last-death-exchange',
-  'x-last-death-queue',
-  'x-last-death-reason',
-  'x-delivery-count',
-  'x-received-from',
-]);
 
 /** A message ready for `basic.publish`. */
 export interface EncodedMessage {
@@ -93,78 +75,6 @@ export function encodeProperties(id: string, headers: Headers, queueName: string
   }
   props.headers = table;
   return props;
-}
-
-/**
- * Reads a delivery back into `{ id, body, headers }`: the inverse of
- * {@link encodeMessage}. A non-JSON body (published by another client)
- * arrives as its UTF-8 text rather than being refused, so the consumer's
- * failure handling (attempts, dead-lettering) still applies to it.
- */
-export function decodeMessage(content: Buffer, properties: MessageProperties): Message {
-  const text = content.toString('utf8');
-  let body: unknown = text;
-  const type = properties.contentType as string | undefined;
-  if (type === undefined || type === JSON_CONTENT_TYPE) {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = text;
-    }
-  }
-  const id = typeof properties.messageId === 'string' && properties.messageId !== '' ? properties.messageId : randomUUID();
-  return { id, body, headers: decodeHeaders(properties) };
-}
-
-/** AMQP headers and steering properties back into actorq headers. */
-export function decodeHeaders(properties: MessageProperties): Headers {
-  const headers: Headers = {};
-  const table = properties.headers as Record<string, unknown> | undefined;
-  if (table) {
-    for (const key in table) {
-      if (BROKER_HEADERS.has(key)) continue;
-      const value = table[key];
-      if (key === 'x-delay') {
-        if (typeof value === 'number') headers['amqp.x_delay'] = Math.abs(value);
-        continue;
-      }
-      const plain = plainValue(value);
-      if (plain !== undefined) headers[key] = plain;
-    }
-  }
-  // Steering properties come back under the names they were given, so a
-  // requeued message keeps its priority, encoding and mode.
-  if (typeof properties.priority === 'number') headers['amqp.priority'] = properties.priority;
-  if (properties.expiration !== undefined && properties.expiration !== null) {
-    const ms = Number(properties.expiration);
-    if (Number.isFinite(ms)) headers['amqp.expiration'] = ms;
-  }
-  if (properties.deliveryMode === 1) headers['amqp.delivery_mode'] = 1;
-  if (typeof properties.contentEncoding === 'string') headers['amqp.content_encoding'] = properties.contentEncoding;
-  return headers;
-}
-
-/** A header value as a string, number or boolean; `undefined` for tables, arrays and other AMQP types. */
-function plainValue(value: unknown): string | number | boolean | undefined {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return value;
-    case 'number':
-      return Number.isFinite(value) ? value : undefined;
-    case 'bigint':
-      return Number(value);
-    case 'object':
-      if (value === null) return undefined;
-      if (Buffer.isBuffer(value)) return value.toString('utf8');
-      // amqplib's typed wrapper, e.g. an AMQP timestamp: { '!': 'timestamp', value: 1700000000 }
-      {
-        const typed = value as { '!'?: unknown; value?: unknown };
-        return typed['!'] !== undefined && typeof typed.value === 'number' ? typed.value : undefined;
-      }
-    default:
-      return undefined;
-  }
 }
 
 function integerIn(value: unknown, min: number, max: number, key: string, queueName: string): number {
