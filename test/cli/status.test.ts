@@ -23,7 +23,10 @@ describe('actorq run --metrics --inspect, actorq status (subprocess)', () => {
       expect(stdout).toMatch(/app\.queue:task_consumer\s+consumer\s+running/);
       expect(stdout).toMatch(/app\.queue:memory_driver\s+driver\s+running\.connected/);
       expect(stdout).toMatch(/consumer\s+delivered\s+acked/);
-      const page = await (await fetch(`http://127.0.0.1:${inspectPort}`)).text();
+      // The page needs the token printed at start.
+      expect((await fetch(`http://127.0.0.1:${inspectPort}/`)).status).toBe(401);
+      const pageUrl = new RegExp(`inspector at (http://127\\.0\\.0\\.1:${inspectPort}/\\?token=[\\w-]+)`).exec(stderr)![1]!;
+      const page = await (await fetch(pageUrl)).text();
       expect(page).toContain('stately.ai/inspect');
     } finally {
       child.kill('SIGINT');
