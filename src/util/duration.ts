@@ -41,8 +41,15 @@ export function parseDuration(text: string | number): number | undefined {
 }
 
 /**
+ * The longest delay a Node timer can wait (2^31 - 1 ms, about 24.8 days).
+ * A longer one fires after 1 ms instead, so a `stop_timeout: 600h` would
+ * give up at once: such values are refused rather than silently shortened.
+ */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+/**
  * A zod schema accepting a duration string or a number of milliseconds,
- * producing milliseconds.
+ * producing milliseconds, at most {@link MAX_DURATION_MS}.
  */
 export const durationSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const ms = parseDuration(value);
@@ -50,6 +57,13 @@ export const durationSchema = z.union([z.string(), z.number()]).transform((value
     ctx.addIssue({
       code: 'custom',
       message: `invalid duration ${JSON.stringify(value)}: expected a number of milliseconds or a string like "500ms", "10s", "1m30s"`,
+    });
+    return z.NEVER;
+  }
+  if (ms > MAX_DURATION_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `duration ${JSON.stringify(value)} exceeds the maximum of ${MAX_DURATION_MS}ms (about 24.8 days, the longest a timer can wait)`,
     });
     return z.NEVER;
   }
