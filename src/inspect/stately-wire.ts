@@ -97,15 +97,23 @@ export function createWireConverter(options: WireOptions = {}) {
     };
   };
 
-  /** JSON of a record, shrunk (context/event replaced) when it is larger than allowed. */
+  /**
+   * JSON of a record. One that is larger than allowed keeps its identity
+   * (type, session, state value, event type) and loses its bulk (context,
+   * event fields, definition), with a note saying so.
+   */
   const encode = (record: Record<string, unknown>): string => {
-    let json = JSON.stringify(record);
+    const json = JSON.stringify(record);
     if (Buffer.byteLength(json) <= maxRecordBytes) return json;
     const note = `[dropped: record over ${maxRecordBytes} bytes]`;
     const snapshot = record['snapshot'] as Record<string, unknown> | undefined;
-    const slim = { ...record, ...(snapshot ? { snapshot: { status: snapshot['status'], value: snapshot['value'], context: note } } : {}), ...('event' in record ? { event: { type: (record['event'] as { type?: unknown })?.type, note } } : {}), ...('definition' in record ? { definition: JSON.stringify({ id: record['name'] }) } : {}) };
-    json = JSON.stringify(slim);
-    return Buffer.byteLength(json) <= maxRecordBytes ? json : JSON.stringify({ ...slim, snapshot: { status: snapshot?.['status'] }, event: undefined });
+    const slim: Record<string, unknown> = { ...record };
+    if (snapshot) slim['snapshot'] = { status: snapshot['status'], value: snapshot['value'], context: note };
+    if ('event' in record) slim['event'] = { type: String((record['event'] as { type?: unknown } | undefined)?.type ?? ''), note };
+    if ('definition' in record) slim['definition'] = JSON.stringify({ id: record['name'] });
+    const smaller = JSON.stringify(slim);
+    // A state value can itself be huge (deeply parallel machines): keep only the status then.
+    return Buffer.byteLength(smaller) <= maxRecordBytes ? smaller : JSON.stringify({ ...slim, snapshot: snapshot ? { status: snapshot['status'], context: note } : undefined });
   };
 
   const registration = ({ ref, rootId }: { ref: ActorLike; rootId: string }): WireRecord => {
