@@ -1,10 +1,13 @@
+import { spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime } from '../../src/runtime/create-runtime.ts';
 import { parseConfigText } from '../../src/config/load-config.ts';
 import { silentLogger } from '../../src/util/logger.ts';
 import { startMetricsServer, type MetricsServer } from '../../src/metrics/metrics-server.ts';
 import { allowedHosts, hostNameOf } from '../../src/util/allowed-hosts.ts';
+import { until } from '../model/runtime-targets.ts';
 
 // DNS rebinding: a page on evil.example whose name now resolves to
 // 127.0.0.1 reaches the metrics port, but its requests carry
@@ -74,5 +77,33 @@ describe('metrics server Host check', () => {
     expect(allowed('10.0.0.5:9464')).toBe(true);
     expect(allowed('[fe80::1]:9464')).toBe(true);
     expect(allowed(undefined)).toBe(false);
+  });
+});
+
+describe('actorq run --metrics / --metrics-host (subprocess)', { timeout: 60_000 }, () => {
+  it('answers only loopback names and --metrics-host names; bad values are usage errors', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const child = spawn(process.execPath, ['src/cli/bin.mjs', 'run', '--metrics', `127.0.0.1:${port}`, '--metrics-host', 'scrape.internal', 'specs/seed'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      await until(() => expect(stderr).toMatch(/running \d+ entries/), 30_000);
+      expect(stderr).toContain('answers for localhost, 127.0.0.1, ::1, scrape.internal');
+      expect((await get(`http://127.0.0.1:${port}/metrics`, `evil.example:${port}`)).status).toBe(421);
+      expect((await get(`http://127.0.0.1:${port}/metrics`, `scrape.internal:${port}`)).status).toBe(200);
+      expect((await get(`http://127.0.0.1:${port}/status`)).status).toBe(200);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    const orphan = spawnSync(process.execPath, ['src/cli/bin.mjs', 'run', '--metrics-host', 'x', 'specs/seed'], { encoding: 'utf8' });
+    expect(orphan.status).toBe(2);
+    expect(orphan.stderr).toContain('--metrics-host: only meaningful with --metrics');
   });
 });
