@@ -15,19 +15,16 @@
  * ever read, so a file growing meanwhile is caught too. Each refusal is a
  * `ConfigError` naming the file and line of the entry, its ID and field.
  */
-import { constants } from 'node:fs';
-import { open, realpath, type FileHandle } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { ConfigError } from '../errors/config-error.ts';
+import { openBounded, readBounded } from './bounded-read.ts';
 import type { FunctionEntry } from './entry-types.ts';
 
 /** Largest file a configuration may name, unless `maxFileBytes` says otherwise. @default 10 MiB */
 export const DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024;
 
 const FILE_PREFIX = 'file://';
-// O_NOFOLLOW: the real path was checked; a symlink swapped in afterwards is refused, not followed.
-// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
-const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
 /** A file that passed every check. */
 export interface ConfinedFile {
@@ -80,9 +77,11 @@ export function confinementOf(entry: FunctionEntry): Confinement {
  * ```
  */
 export async function resolveConfinedFile(entry: FunctionEntry, url: string, field: string): Promise<ConfinedFile> {
-  const { file, handle } = await openConfined(entry, url, field);
-  await handle.close();
-  return file;
+  const { path, realPath, fail } = await checkPath(entry, url, field);
+  const opened = await openBounded(realPath, { maxBytes: confinementOf(entry).maxBytes, noFollow: true });
+  if (!opened.ok) return fail(`${shown(path)}: ${opened.message}`);
+  await opened.handle.close();
+  return { path, realPath, size: opened.size };
 }
 
 /**
@@ -96,63 +95,34 @@ export async function resolveConfinedFile(entry: FunctionEntry, url: string, fie
  * ```
  */
 export async function readConfinedFile(entry: FunctionEntry, url: string, field: string): Promise<ConfinedText> {
-  const { file, handle, fail } = await openConfined(entry, url, field);
-  try {
-    const { maxBytes } = confinementOf(entry);
-    const buffer = Buffer.allocUnsafe(Math.min(file.size, maxBytes) + 1);
-    let length = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (length === buffer.length) break;
-    }
-    if (length > maxBytes) fail(`${shown(file.path)} grew past the size limit of ${formatBytes(maxBytes)} while being read`);
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(buffer.subarray(0, length));
-    } catch {
-      return fail(`${shown(file.path)} is not valid UTF-8 text`);
-    }
-    return { ...file, text };
-  } finally {
-    await handle.close();
-  }
+  const { path, realPath, fail } = await checkPath(entry, url, field);
+  const read = await readBounded(realPath, { maxBytes: confinementOf(entry).maxBytes, noFollow: true });
+  if (!read.ok) return fail(`${shown(path)}${read.line ? ` line ${read.line}` : ''}: ${read.message}`);
+  return { path, realPath, size: read.size, text: read.text };
 }
 
-interface Opened {
-  readonly file: ConfinedFile;
-  readonly handle: FileHandle;
+interface Checked {
+  readonly path: string;
+  readonly realPath: string;
   readonly fail: (message: string) => never;
 }
 
-async function openConfined(entry: FunctionEntry, url: string, field: string): Promise<Opened> {
+/** The checks on the path: inside the root as written and after symlinks. */
+async function checkPath(entry: FunctionEntry, url: string, field: string): Promise<Checked> {
   const fail = (message: string): never => {
     throw new ConfigError([{ file: shown(entry.file), line: entry.line, entryId: entry.id, field, message }]);
   };
-  const { root, maxBytes } = confinementOf(entry);
+  const { root } = confinementOf(entry);
   const path = pathOf(url, entry.base_dir, fail);
   const where = `${shown(root)}${entry.root === undefined ? " (the YAML file's directory; set root to allow more)" : ' (root)'}`;
   if (!inside(root, path)) fail(`${shown(path)} is outside ${where}`);
 
-  const realRoot = await realpath(root).catch((e: NodeJS.ErrnoException) => fail(`root ${shown(root)} cannot be used: ${reason(e)}`));
+  const realRoot = await realpath(root).catch((e: NodeJS.ErrnoException) => fail(`root ${shown(root)} cannot be used: ${e.code ?? e.message}`));
   const realPath = await realpath(path).catch((e: NodeJS.ErrnoException) =>
-    fail(e.code === 'ENOENT' ? `${shown(path)}: file not found` : `cannot read ${shown(path)}: ${reason(e)}`),
+    fail(`${shown(path)}: ${e.code === 'ENOENT' ? 'file not found' : `cannot read: ${e.code ?? e.message}`}`),
   );
   if (!inside(realRoot, realPath)) fail(`${shown(path)} leads through a symlink to ${realPath}, outside ${where}`);
-
-  const handle = await open(realPath, OPEN_FLAGS).catch((e: NodeJS.ErrnoException) =>
-    fail(e.code === 'ELOOP' ? `${shown(path)} changed into a symlink while being checked` : `cannot open ${shown(path)}: ${reason(e)}`),
-  );
-  try {
-    const info = await handle.stat();
-    if (!info.isFile()) fail(`${shown(path)} is not a regular file (it is ${kindOf(info)})`);
-    if (info.size > maxBytes) fail(`${shown(path)} is ${formatBytes(info.size)}, over the size limit of ${formatBytes(maxBytes)}`);
-    return { file: { path, realPath, size: info.size }, handle, fail };
-  } catch (e) {
-    await handle.close();
-    throw e;
-  }
+  return { path, realPath, fail };
 }
 
 /** Absolute path of a `file://` URL; relative ones from the YAML directory. */
@@ -173,27 +143,6 @@ function pathOf(url: string, baseDir: string, fail: (message: string) => never):
 function inside(root: string, path: string): boolean {
   const rel = relative(root, path);
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
-}
-
-function kindOf(info: { isDirectory(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isFIFO(): boolean; isSocket(): boolean }): string {
-  if (info.isDirectory()) return 'a directory';
-  if (info.isCharacterDevice()) return 'a character device';
-  if (info.isBlockDevice()) return 'a block device';
-  if (info.isFIFO()) return 'a FIFO';
-  if (info.isSocket()) return 'a socket';
-  return 'something other than a file';
-}
-
-function reason(e: NodeJS.ErrnoException): string {
-  return e.code ?? e.message;
-}
-
-/** `10 MiB` for whole units, `2047 bytes` otherwise, so two sizes never read alike. @internal */
-export function formatBytes(n: number): string {
-  for (const [unit, size] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) {
-    if (n >= size && n % size === 0) return `${n / size} ${unit}`;
-  }
-  return `${n} bytes`;
 }
 
 /** Paths under the working directory are shown relative to it, as users typed them. @internal */

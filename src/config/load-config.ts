@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ConfigIssue } from '../errors/config-error.ts';
 import type { KindCatalog } from '../kinds/kind-descriptors.ts';
+import { readBounded } from './bounded-read.ts';
 import { buildRegistry } from './build-registry.ts';
+import { DEFAULT_MAX_FILE_BYTES } from './confined-file.ts';
 import { discoverFiles } from './discover-files.ts';
 import type { Registry } from './registry.ts';
 import type { SourceText } from './yaml-source.ts';
@@ -45,17 +46,23 @@ export interface LoadConfigOptions {
  * ```
  */
 export async function loadConfig(paths: readonly string[], options?: LoadConfigOptions): Promise<Registry> {
+  const maxBytes = maxFileBytesOf(options);
   const { files, issues } = await discoverFiles(paths);
   const sources: SourceText[] = [];
   const unreadable: ConfigIssue[] = [...issues];
   for (const f of files) {
-    try {
-      sources.push({ ...f, text: await readFile(f.abs, 'utf8') });
-    } catch (e) {
-      unreadable.push({ file: f.file, message: `cannot read file: ${(e as NodeJS.ErrnoException).code ?? String(e)}` });
-    }
+    const read = await readBounded(f.abs, { maxBytes });
+    if (read.ok) sources.push({ ...f, text: read.text });
+    else unreadable.push({ file: f.file, ...(read.line ? { line: read.line } : {}), message: `cannot read the file: ${read.message}` });
   }
   return buildRegistry(sources, options, unreadable);
+}
+
+/** The size limit, checked: a caller passing nonsense gets told at once. */
+function maxFileBytesOf(options: LoadConfigOptions | undefined): number {
+  const max = options?.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`maxFileBytes must be a positive whole number of bytes, got ${String(max)}`);
+  return max;
 }
 
 /**
@@ -70,6 +77,7 @@ export async function loadConfig(paths: readonly string[], options?: LoadConfigO
  * ```
  */
 export function parseConfigText(text: string, file: string, options?: LoadConfigOptions): Registry {
+  maxFileBytesOf(options);
   const abs = file === '<inline>' ? file : resolve(file);
   return buildRegistry([{ file, abs, text }], options);
 }

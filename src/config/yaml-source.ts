@@ -1,4 +1,4 @@
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { ConfigIssue } from '../errors/config-error.ts';
 
 /** One registry file's text and where it came from. @internal */
@@ -36,6 +36,14 @@ export interface ParsedSource {
   readonly issues: ConfigIssue[];
 }
 
+/**
+ * Alias uses allowed while turning a file into data (yaml's measure: uses
+ * of an anchor times the uses nested inside it). An anchor shared by
+ * thousands of entries fits; an alias bomb, which grows by a factor per
+ * level, passes it within a few levels.
+ */
+const MAX_ALIAS_COUNT = 10_000;
+const ALIAS_BOMB = `aliases expand past ${MAX_ALIAS_COUNT} copies (an alias bomb?): write the repeated values out or share fewer of them`;
 const TOP_LEVEL_KEYS = new Set(['namespace', 'version', 'meta', 'entries']);
 const ENTRY_HEADER_KEYS = new Set(['name', 'kind', 'meta']);
 // A ':' would make `namespace:name` ambiguous; whitespace is always a typo.
@@ -56,13 +64,15 @@ export function parseSource(source: SourceText): ParsedSource {
     node?.range ? lineCounter.linePos(node.range[0]).line : 0;
 
   if (doc.errors.length > 0) {
+    // Only the first: after one syntax error the parser's recovery reports echoes of it, not new mistakes.
+    const e = doc.errors[0]!;
     // An unclosed bracket is reported at the end of the text; point at the last written line instead.
     const lastLine = source.text.trimEnd().split('\n').length;
-    for (const e of doc.errors) {
-      const entryId = entryAt(doc.contents, e.pos[0]);
-      const line = Math.max(1, Math.min(lineCounter.linePos(e.pos[0]).line, lastLine));
-      issues.push({ file, line, ...(entryId ? { entryId } : {}), message: `YAML syntax error: ${firstLine(e.message)}` });
-    }
+    const entryId = entryAt(doc.contents, e.pos[0]);
+    const line = Math.max(1, Math.min(lineCounter.linePos(e.pos[0]).line, lastLine));
+    const more = doc.errors.length > 1 ? ` (${doc.errors.length - 1} more after it, which may follow from this one)` : '';
+    const what = e.code === 'DUPLICATE_KEY' ? duplicateKey(source.text, e.pos[0]) : yamlMessage(e.message);
+    issues.push({ file, line, ...(entryId ? { entryId } : {}), message: `YAML syntax error: ${what}${more}` });
     return { entries: [], issues };
   }
   const root = doc.contents;
@@ -72,13 +82,22 @@ export function parseSource(source: SourceText): ParsedSource {
     return { entries: [], issues };
   }
 
+  let js: Record<string, unknown>;
+  try {
+    js = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as Record<string, unknown>;
+  } catch (e) {
+    // yaml refuses aliases that would expand past the limit (a "billion laughs" file) by throwing.
+    const alias = firstAlias(doc);
+    const message = /Excessive alias count/.test(String(e)) ? ALIAS_BOMB : `cannot read the YAML: ${yamlMessage(e instanceof Error ? e.message : String(e))}`;
+    issues.push({ file, line: alias ? lineOf(alias) : 1, message });
+    return { entries: [], issues };
+  }
   for (const pair of root.items) {
     const key = keyText(pair.key);
     if (!TOP_LEVEL_KEYS.has(key)) {
       issues.push({ file, line: lineOf(pair.key as Node), field: key, message: `unknown top-level field (allowed: ${[...TOP_LEVEL_KEYS].join(', ')})` });
     }
   }
-  const js = doc.toJS() as Record<string, unknown>;
   const namespace = js['namespace'];
   if (namespace === undefined || namespace === null) {
     issues.push({ file, line: 1, field: 'namespace', message: 'missing required top-level field namespace (e.g. namespace: app.queue)' });
@@ -179,9 +198,29 @@ function keyText(key: unknown): string {
   return isScalar(key) ? String(key.value) : String(key);
 }
 
+/** Names the key yaml found twice; its error gives only the position. */
+function duplicateKey(text: string, offset: number): string {
+  const key = /^["']?([^\s:,{}[\]"']+)/.exec(text.slice(offset, offset + 200))?.[1];
+  return key ? `duplicate key ${key} (each key may appear once in a mapping)` : 'duplicate key (each key may appear once in a mapping)';
+}
+
+/** The first alias (`*name`) in the document, where an alias bomb starts. */
+function firstAlias(doc: Document): Node | undefined {
+  let found: Node | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      found = node;
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
 // yaml's messages repeat the position and add a code frame; the location is already in the issue.
-function firstLine(message: string): string {
-  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+function yamlMessage(message: string): string {
+  const first = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  // A stack overflow inside the parser means the nesting is deeper than any configuration needs.
+  return /Maximum call stack size exceeded/.test(first) ? 'nested too deeply' : first;
 }
 
 /** A short description of a YAML value for messages: `"abc" (string)`, `a list`, ... @internal */

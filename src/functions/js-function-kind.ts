@@ -1,8 +1,8 @@
-import { isAbsolute, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { ConfigError, type ConfigIssue } from '../errors/config-error.ts';
-import { resolveConfinedFile } from '../config/confined-file.ts';
+import { ConfigError } from '../errors/config-error.ts';
+import { resolveConfinedFile, shown } from '../config/confined-file.ts';
+import { checkJsFunction, missingExportMessage } from './js-function-check.ts';
 import type { FunctionKind } from '../kinds/kind-descriptors.ts';
 import type { Handler } from './handler.ts';
 
@@ -32,54 +32,50 @@ export type JsFunctionOptions = z.output<typeof jsFunctionSchema>;
 /**
  * `function.js`: a handler written in JavaScript, imported from a module
  * file. `source: file://x.mjs` is resolved against the YAML file's
- * directory (an absolute path is used as is); the handler is the export
- * named by `method`, or the default export.
+ * directory and must stay inside it (or inside the configured root); the
+ * handler is the export named by `method`, or the default export.
  *
- * Problems surface while the configuration loads, as a `ConfigError` on
- * field `source` (missing file, import failure, no default function) or
- * `method` (named export missing or not a function).
+ * `check` reads and parses the file without running it (see
+ * `js-function-check.ts`); `load` imports it, running its top-level code.
+ * Both report problems as a `ConfigError` on field `source` (file refused,
+ * syntax or import failure, no default function) or `method` (named export
+ * missing or not a function).
  *
  * @example
  * ```ts
+ * await jsFunctionKind.check(entry, { logger })             // runs nothing
  * const { handler } = await jsFunctionKind.load(entry, { logger })
  * ```
  */
 export const jsFunctionKind: FunctionKind = {
   kind: 'function.js',
   schema: jsFunctionSchema,
+  async check(entry) {
+    await checkJsFunction(entry, entry.options as JsFunctionOptions);
+  },
   async load(entry) {
     const { source, method } = entry.options as JsFunctionOptions;
     const { path, realPath } = await resolveConfinedFile(entry, source, 'source');
-    const shown = shorten(path);
+    const file = shown(path);
     const fail = (field: 'source' | 'method', message: string): never => {
-      const issue: ConfigIssue = { file: shorten(entry.file), line: entry.line, entryId: entry.id, field, message };
-      throw new ConfigError([issue]);
+      throw new ConfigError([{ file: shown(entry.file), line: entry.line, entryId: entry.id, field, message }]);
     };
 
     let module: Record<string, unknown> = {};
     try {
       module = (await import(pathToFileURL(realPath).href)) as Record<string, unknown>;
     } catch (e) {
-      fail('source', `cannot import ${shown}: ${e instanceof Error ? e.message : String(e)}`);
+      fail('source', `cannot import ${file}: ${e instanceof Error ? e.message : String(e)}`);
     }
 
-    const name = method ?? 'default';
-    const handler = module[name];
+    const handler = module[method ?? 'default'];
     if (typeof handler !== 'function') {
       const functions = Object.keys(module).filter((k) => typeof module[k] === 'function');
-      const offer = functions.length > 0 ? `its function exports: ${functions.join(', ')}` : 'it exports no function';
-      if (method) fail('method', `export "${method}" of ${shown} is not a function (got ${typeOf(handler)}); ${offer}`);
-      fail('source', `${shown} has no default export function (got ${typeOf(handler)}); ${offer}${functions.length > 0 ? ' (set method: to pick one)' : ''}`);
+      fail(method ? 'method' : 'source', missingExportMessage(file, method, typeOf(handler), functions));
     }
     return { handler: handler as Handler };
   },
 };
-
-/** Paths under the working directory are shown relative to it, as users typed them. */
-function shorten(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
-}
 
 function typeOf(v: unknown): string {
   return v === undefined ? 'nothing' : v === null ? 'null' : typeof v;

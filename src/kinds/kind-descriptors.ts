@@ -32,16 +32,28 @@ export interface LoadedFunction {
 }
 
 /**
- * Describes one `function.*` kind. `load` runs while the configuration is
- * loaded, so a missing file, a syntax error or a missing export is a
- * config error (throw `ConfigError` naming the field), not a failure of
- * every message later.
+ * Describes one `function.*` kind, in two steps:
+ *
+ * - `check` finds what it can WITHOUT running user code (the file exists,
+ *   is confined and parses or compiles, the export is there when the text
+ *   shows it). `validate` and configuration loading use only this step, so
+ *   a handler's top-level side effects never happen there and a module
+ *   that never finishes loading cannot hang them.
+ * - `load` runs the code (a module's top level, a script's chunk) and
+ *   returns the handler; the runtime does this when it starts, under a
+ *   time limit (see `loadFunctions`).
+ *
+ * Both throw `ConfigError` naming the entry and field for problems in the
+ * configuration or the files it names.
  */
 export interface FunctionKind {
   /** Entry kind, e.g. `function.js`. */
   readonly kind: string;
   /** Schema for the entry's own fields (`source`, `method`, ...). */
   readonly schema: z.ZodType<Record<string, unknown>>;
+  /** Checks the entry and its files without executing any of their code. */
+  check(entry: FunctionEntry, env: KindEnv): Promise<void>;
+  /** Runs the function's code and returns its handler. */
   load(entry: FunctionEntry, env: KindEnv): Promise<LoadedFunction>;
 }
 

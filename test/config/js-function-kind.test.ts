@@ -74,6 +74,7 @@ describe('loadFunctions', () => {
     const flaky: FunctionKind = {
       kind: 'function.js',
       schema: jsFunctionKind.schema,
+      check: async () => undefined,
       async load(entry) {
         if (entry.name === 'b') throw new Error('interpreter crashed');
         return { handler: () => undefined, close: async () => void closed.push(entry.id) };

@@ -4,6 +4,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { loadFunctions } from '../../src/functions/load-functions.ts';
+import { checkFunctions } from '../../src/functions/check-functions.ts';
 import { startOrder } from '../../src/config/dependency-graph.ts';
 import type { ConsumerEntry } from '../../src/config/entry-types.ts';
 import { ConfigError } from '../../src/errors/config-error.ts';
@@ -38,13 +39,17 @@ describe('specs/invalid', () => {
     expect(target, 'no <case>.yaml or <case>/ next to the expected file').toBeDefined();
     let error: unknown;
     try {
-      await loadFunctions(await loadConfig([target!]), { logger: silentLogger });
+      // What `actorq validate` does: nothing of the handlers runs.
+      await checkFunctions(await loadConfig([target!]), { logger: silentLogger });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as ConfigError).message;
     for (const line of expected) expect(message).toContain(line);
+    // One line per problem, never a stack trace.
+    expect(message.split('\n')).toHaveLength((error as ConfigError).issues.length);
+    expect(message).not.toMatch(/\n\s+at /);
   });
 });
 

@@ -17,6 +17,10 @@ import { luaFunctionOptionsSchema } from './lua-options.ts';
 export const luaFunctionKind: FunctionKind = {
   kind: 'function.lua',
   schema: luaFunctionOptionsSchema,
+  async check(entry) {
+    const { checkLuaFunction } = await import('./lua-check.ts');
+    await checkLuaFunction(entry);
+  },
   async load(entry, env) {
     const { loadLuaFunction } = await import('./lua-function.ts');
     return loadLuaFunction(entry, env);
