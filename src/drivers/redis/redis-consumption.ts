@@ -8,28 +8,24 @@ import type { RedisDelivery } from './redis-delivery.ts';
 import type { QueueKeys } from './redis-keys.ts';
 import type { QueueSettings, RedisDriver } from './redis-driver.ts';
 import type { ScriptedRedis } from './redis-scripts.ts';
+import { ConsumerHeartbeat } from './redis-heartbeat.ts';
+import { ReadyWatch } from './redis-ready-watch.ts';
 import { AckBatcher } from './redis-ack-batcher.ts';
 import { quarantine } from './redis-quarantine.ts';
 
 /** Where a consumption is in its life. `starting`: checking the queue exists and registering. */
 type ConsumptionPhase = 'starting' | 'active' | 'cancelled';
 
-/** Safety net for a lost wake-up notification: an idle consumer with credit re-checks this often. */
-const IDLE_RECHECK_MS = 2000;
-
 /**
  * One consumer's subscription to a Redis queue.
  *
  * Fetching: one `aqFetch` script call moves up to the free credit from the
  * ready list into this consumer's processing hash and returns the
- * messages; only one fetch is in flight at a time. A fetch that comes back
- * short means the list was empty, so the consumer sleeps until the queue's
- * notify channel says it became non-empty (published by every push onto an
- * empty list) - no polling on the hot path.
+ * messages; only one fetch is in flight at a time. Between fetches a
+ * {@link ReadyWatch} says whether there may be more (no polling).
  *
- * Liveness: a heartbeat every third of `visibility_timeout` keeps this
- * consumer's claim on what it holds; the same script call reaps consumers
- * that went silent. If a fetch reply is lost with the connection, the
+ * Liveness: a heartbeat (`redis-heartbeat.ts`) keeps this consumer's claim
+ * on what it holds. If a fetch reply is lost with the connection, the
  * messages it moved are unknown here: after the reconnect, anything in the
  * processing hash that was never handed out is released to the head.
  *
@@ -57,15 +53,10 @@ export class RedisConsumption implements Consumption {
   #phase: ConsumptionPhase = 'starting';
   #credit = 0;
   #fetching: Promise<void> | undefined;
-  /** Whether the ready list may hold messages (false after a short fetch, until notified). */
-  #maybeReady = true;
+  readonly #ready = new ReadyWatch(() => this.#pump());
   /** A fetch failed without a reply: reconcile the processing hash before the next one. */
   #uncertain = false;
-  #heartbeat: ReturnType<typeof setInterval> | undefined;
-  #idleRecheck: ReturnType<typeof setTimeout> | undefined;
-  #unlisten: (() => void) | undefined;
-  /** A notification arrived while a fetch was in flight: its short answer may be stale. */
-  #dirty = false;
+  readonly #heartbeat: ConsumerHeartbeat;
   /** Set once the consumption has left the queue's holders set for good. */
   #leaving: Promise<void> | undefined;
 
@@ -76,6 +67,9 @@ export class RedisConsumption implements Consumption {
     this.key = `${consumerId}:${randomUUID()}`;
     this.#proc = keys.procPrefix + this.key;
     this.#acks = new AckBatcher(driver, this.#proc);
+    this.#heartbeat = new ConsumerHeartbeat(driver, keys, this.key, () =>
+      this.#phase === 'starting' || this.#leaving ? 'none' : this.#phase === 'active' ? 'attached' : 'holding',
+    );
     this.deliveries = this.#subject.asObservable();
     void this.#start();
   }
@@ -135,7 +129,7 @@ export class RedisConsumption implements Consumption {
     this.#phase = 'cancelled';
     this.#credit = 0;
     // Heartbeats go on while handed-out messages are settled (see #maybeLeave).
-    clearTimeout(this.#idleRecheck);
+    this.#ready.stopRecheck();
     this.#subject.complete();
     // A fetch still in flight releases what it brings back (see #fetch).
     await this.#fetching;
@@ -144,24 +138,16 @@ export class RedisConsumption implements Consumption {
     await this.#leaving;
   }
 
-  /**
-   * @internal Called by the driver on a fresh connection before it counts
-   * as connected: records this consumer in the holders (and, while
-   * attached, consumers) sets again, which a server that came back empty
-   * has lost. Nothing to do before it started or after it left.
-   */
-  async register(cmd: ScriptedRedis): Promise<void> {
-    if (this.#phase === 'starting' || this.#leaving) return;
-    const k = this.#keys;
-    const attached = this.#phase === 'active' ? 1 : 0;
-    await cmd.aqHeartbeat(k.holders, k.consumers, k.ready, k.meta, k.notify, k.procPrefix, this.key, attached, this.#driver.defaultVisibilityTimeout);
+  /** @internal Registers again on a fresh connection (see {@link ConsumerHeartbeat.register}). */
+  register(cmd: ScriptedRedis): Promise<void> {
+    return this.#heartbeat.register(cmd);
   }
 
   /** @internal Called by the driver after every (re)connect. */
   resume(): void {
     if (this.#phase !== 'active') return;
-    this.#maybeReady = true;
-    void this.#beat();
+    this.#ready.maybeReady = true;
+    void this.#heartbeat.beat();
     this.#pump();
   }
 
@@ -181,11 +167,10 @@ export class RedisConsumption implements Consumption {
       this.#settings = await this.#driver.settingsOf(this.queueName);
       const vt = this.#settings.visibilityTimeout;
       if (this.#phase === 'cancelled') return;
-      this.#unlisten = this.#driver.connection.listen(this.#keys.notify, () => this.#onNotify());
+      this.#ready.listen(this.#driver.connection, this.#keys.notify);
       this.#phase = 'active';
-      await this.#beat();
-      this.#heartbeat = setInterval(() => void this.#beat(), Math.max(100, Math.floor(vt / 3)));
-      this.#heartbeat.unref?.();
+      await this.#heartbeat.beat();
+      this.#heartbeat.start(vt);
       this.#pump();
     } catch (e) {
       if (this.#phase === 'cancelled') return;
@@ -195,34 +180,17 @@ export class RedisConsumption implements Consumption {
     }
   }
 
-  /** Heartbeat + reap, one script call. Failures are fine: the next beat or a reconnect retries. */
-  async #beat(): Promise<void> {
-    if (!this.#driver.connection.connected) return;
-    try {
-      await this.register(this.#driver.connection.cmd);
-    } catch {
-      // Connection trouble is the machine's business.
-    }
-  }
-
-  #onNotify(): void {
-    if (this.#fetching) this.#dirty = true;
-    this.#maybeReady = true;
-    this.#pump();
-  }
-
   #pump(): void {
-    if (this.#phase !== 'active' || this.#fetching || this.#credit <= 0 || !this.#maybeReady) return;
+    if (this.#phase !== 'active' || this.#fetching || this.#credit <= 0 || !this.#ready.maybeReady) return;
     if (!this.#driver.connection.connected) return; // resume() restarts us
     this.#fetching = this.#fetch()
       .catch((e: unknown) => {
-        // Not expected (decoding is total, transport errors are handled in
-        // #fetch), but a rejection here would be unhandled: log, and let the
-        // idle re-check try again after reconciling.
+        // Not expected (decoding is total, #fetch handles transport errors);
+        // unhandled it would end the process. Retry after reconciling.
         this.#driver.logger.error('redis fetch failed', { driver: this.#driver.id, queue: this.queueName, error: e instanceof Error ? e.message : String(e) });
         this.#uncertain = true;
-        this.#maybeReady = false;
-        this.#armIdleRecheck();
+        this.#ready.maybeReady = false;
+        this.#rearm();
       })
       .finally(() => {
         this.#fetching = undefined;
@@ -232,7 +200,7 @@ export class RedisConsumption implements Consumption {
 
   async #fetch(): Promise<void> {
     if (this.#uncertain) await this.#reconcile();
-    this.#dirty = false;
+    this.#ready.fetching();
     const want = this.#credit;
     const k = this.#keys;
     let reply: [number, string[]?];
@@ -246,16 +214,13 @@ export class RedisConsumption implements Consumption {
       } else {
         // Unknown whether the script ran: reconcile once reconnected.
         this.#uncertain = true;
-        this.#armIdleRecheck();
+        this.#rearm();
       }
       return;
     }
     const [first, raws] = reply;
     const n = raws?.length ?? 0;
-    if (n < want) {
-      this.#maybeReady = this.#dirty;
-      if (!this.#dirty) this.#armIdleRecheck();
-    }
+    this.#ready.fetched(n < want && this.#phase === 'active');
     if (n === 0) return;
     if (first + n - 1 > this.#lastToken) this.#lastToken = first + n - 1;
     if (this.#phase !== 'active') {
@@ -294,14 +259,8 @@ export class RedisConsumption implements Consumption {
     return this.#driver.settle((c) => c.aqRelease(this.#proc, k.ready, k.notify, ...tokens));
   }
 
-  #armIdleRecheck(): void {
-    if (this.#idleRecheck || this.#phase !== 'active') return;
-    this.#idleRecheck = setTimeout(() => {
-      this.#idleRecheck = undefined;
-      this.#maybeReady = true;
-      this.#pump();
-    }, IDLE_RECHECK_MS);
-    this.#idleRecheck.unref?.();
+  #rearm(): void {
+    if (this.#phase === 'active') this.#ready.armRecheck();
   }
 
   #settled(token: number): void {
@@ -314,8 +273,8 @@ export class RedisConsumption implements Consumption {
     if (this.#phase !== 'cancelled' || this.#held.size > 0 || this.#fetching || this.#leaving) return;
     // Heartbeats continued after cancel so that messages still being
     // handled kept their claim; nothing is held any more.
-    clearInterval(this.#heartbeat);
-    this.#unlisten?.();
+    this.#heartbeat.stop();
+    this.#ready.close();
     const k = this.#keys;
     this.#leaving = this.#acks
       .flush()
@@ -328,8 +287,7 @@ export class RedisConsumption implements Consumption {
   }
 
   #stopTimers(): void {
-    clearInterval(this.#heartbeat);
-    clearTimeout(this.#idleRecheck);
-    this.#idleRecheck = undefined;
+    this.#heartbeat.stop();
+    this.#ready.stopRecheck();
   }
 }
