@@ -121,7 +121,7 @@ async function checkPath(entry: FunctionEntry, url: string, field: string): Prom
   const realPath = await realpath(path).catch((e: NodeJS.ErrnoException) =>
     fail(`${shown(path)}: ${e.code === 'ENOENT' ? 'file not found' : `cannot read: ${e.code ?? e.message}`}`),
   );
-  if (!inside(realRoot, realPath)) fail(`${shown(path)} leads through a symlink to ${realPath}, outside ${where}`);
+  if (!inside(realRoot, realPath)) fail(`${shown(path)} leads through a symlink to ${shown(realPath)}, outside ${where}`);
   return { path, realPath, fail };
 }
 

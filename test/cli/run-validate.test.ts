@@ -1,6 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 // Each case starts a Node process that compiles the TypeScript sources.
 vi.setConfig({ testTimeout: 60_000 });
@@ -36,6 +39,82 @@ describe('actorq validate (subprocess)', () => {
     const help = cli('help');
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/validate/);
+  });
+});
+
+describe('actorq validate runs no handler code (subprocess)', () => {
+  // <dir>/secret.txt sits outside <dir>/cfg, where the registry files are.
+  let dir: string;
+  let cfg: string;
+  const fn = (name: string, kind: string, source: string, extra = '') =>
+    `  - name: ${name}\n    kind: ${kind}\n    source: ${source}\n${extra}`;
+  const write = (name: string, ...entries: string[]) => {
+    writeFileSync(join(cfg, name), `namespace: app\nentries:\n${entries.join('')}`);
+    return join(cfg, name);
+  };
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'actorq-validate-'));
+    cfg = join(dir, 'cfg');
+    mkdirSync(cfg);
+    writeFileSync(join(dir, 'secret.txt'), 'TOP-SECRET-CONTENT\n');
+    writeFileSync(join(dir, 'outside.mjs'), 'export default async () => {};\n');
+    writeFileSync(join(cfg, 'side-effect.mjs'), `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(join(dir, 'marker.txt'))}, 'ran');\nexport default async () => {};\n`);
+    writeFileSync(join(cfg, 'never-settles.mjs'), 'await new Promise(() => {});\nexport default async () => {};\n');
+    writeFileSync(join(cfg, 'loops.lua'), 'while true do end\nreturn function(body) return body end\n');
+    writeFileSync(join(cfg, 'big.lua'), Buffer.alloc(10 * 1024 * 1024 + 1, 0x20));
+    symlinkSync(join(dir, 'secret.txt'), join(cfg, 'escape.lua'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a side effect at top level, a top-level await that never settles and a Lua loop at load: nothing runs, nothing hangs', () => {
+    const file = write(
+      'runs.yaml',
+      fn('side', 'function.js', 'file://side-effect.mjs'),
+      fn('pending', 'function.js', 'file://never-settles.mjs'),
+      fn('spin', 'function.lua', 'file://loops.lua', '    timeout: 0\n'),
+    );
+    const r = cli('validate', file);
+    expect(r.signal, 'validate hung and was killed').toBeNull();
+    expect(r.stdout.trim()).toBe('ok: 3 entries in 1 file: 3 functions');
+    expect(r.status).toBe(0);
+    expect(existsSync(join(dir, 'marker.txt'))).toBe(false);
+  });
+
+  it.each([
+    ['path traversal', () => fn('h', 'function.lua', 'file://../../../../../../../../../../etc/passwd'), [], /\/etc\/passwd is outside /],
+    ['a symlink leading outside', () => fn('h', 'function.lua', 'file://escape.lua'), [], /escape\.lua leads through a symlink to .*secret\.txt, outside /],
+    ['/dev/zero', () => fn('h', 'function.js', 'file:///dev/zero'), [], /\/dev\/zero is outside /],
+    ['/dev/zero inside --root', () => fn('h', 'function.js', 'file:///dev/zero'), ['--root', '/'], /\/dev\/zero: not a regular file \(it is a character device\)$/],
+    ['a file over 10 MiB', () => fn('h', 'function.lua', 'file://big.lua'), [], /big\.lua: 10485761 bytes, over the size limit of 10 MiB$/],
+  ])('%s is one ConfigError line, no stack trace, no content', (_, entry, flags, message) => {
+    const r = cli('validate', ...flags, write('refused.yaml', entry()));
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(1);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toBe('configuration invalid (1 problem):');
+    expect(lines[1]).toMatch(/refused\.yaml:3: entry app:h field source: /);
+    expect(lines[1]).toMatch(message);
+    expect(r.stderr).not.toMatch(/TOP-SECRET|root:x:0/);
+  });
+
+  it('an alias bomb is one ConfigError line', () => {
+    const levels = ['  l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+    for (let i = 1; i < 10; i++) levels.push(`  l${i}: &l${i} [${Array(9).fill(`*l${i - 1}`).join(', ')}]`);
+    writeFileSync(join(cfg, 'bomb.yaml'), `namespace: app\nmeta:\n${levels.join('\n')}\nentries: []\n`);
+    const r = cli('validate', join(cfg, 'bomb.yaml'));
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(1);
+    expect(r.stderr.trimEnd().split('\n')).toEqual(['configuration invalid (1 problem):', expect.stringMatching(/bomb\.yaml:4: aliases expand past 10000 copies/)]);
+  });
+
+  it('--root lets sources outside the YAML directory in', () => {
+    const file = write('outside.yaml', fn('h', 'function.js', 'file://../outside.mjs'));
+    expect(cli('validate', file).stderr).toMatch(/outside\.mjs is outside .*cfg \(the YAML file's directory; set root to allow more\)/);
+    const r = cli('validate', '--root', dir, file);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 });
 

@@ -1,0 +1,1 @@
+../seed/task_handler.mjs
