@@ -16,6 +16,9 @@ import { collect } from './conformance-helpers.ts';
  * itself. With AOF (appendfsync always) nothing acknowledged may be lost.
  */
 
+/** Messages accepted and not yet handled that the publisher keeps up. */
+const BACKLOG = 1000;
+
 const yaml = (url: string) => `
 namespace: t
 entries:
@@ -56,18 +59,27 @@ describe('redis server restart', { timeout: 60_000 }, () => {
       server = await startRedisServer({ aof });
       const handled = new Set<number>();
       const logger = recordingLogger();
-      runtime = runtimeOf(yaml(server.url), { 't:h': (body: { n: number }) => void handled.add(body.n) }, logger);
+      // A handler slower than the publisher, so a backlog waits in Redis and in the consumer when the server dies.
+      const handler = async (body: { n: number }) => {
+        await new Promise((r) => setTimeout(r, 1));
+        handled.add(body.n);
+      };
+      runtime = runtimeOf(yaml(server.url), { 't:h': handler }, logger);
       await runtime.start();
       const rt = runtime;
 
-      // Publisher under load: batches of 20 back to back; failures (the
-      // outage) are counted and publishing goes on.
+      // Publisher under load: batches of 20 back to back while the backlog
+      // is under BACKLOG; failures (the outage) are counted and it goes on.
       const accepted: number[] = [];
       let next = 0;
       let publishing = true;
       let failures = 0;
       const publisher = (async () => {
         while (publishing) {
+          if (accepted.length - handled.size >= BACKLOG) {
+            await new Promise((r) => setTimeout(r, 5));
+            continue;
+          }
           const ns = Array.from({ length: 20 }, () => next++);
           try {
             await rt.publishBatch('t:q', ns.map((n) => ({ n })));
@@ -78,7 +90,7 @@ describe('redis server restart', { timeout: 60_000 }, () => {
           }
         }
       })();
-      await until(() => handled.size >= 500, 'load before the restart', 10_000);
+      await until(() => handled.size >= 500 && accepted.length - handled.size >= BACKLOG / 2, 'load and a backlog before the restart', 10_000);
 
       await server.kill();
       // While Redis is down, health says so: the driver is reconnecting and info() fails, retryably.
