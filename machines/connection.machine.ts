@@ -1,4 +1,5 @@
-import { assign, fromCallback, fromPromise, setup } from 'xstate';
+import { assign, fromCallback, setup } from 'xstate';
+import { notProvided } from './lifecycle-types.ts';
 
 /** Events the connection machine accepts. */
 export type ConnectionEvent =
@@ -36,11 +37,11 @@ export const connectionMachine = setup({
     events: {} as ConnectionEvent,
   },
   actors: {
-    connect: fromPromise<void, { attempt: number }>(async () => {
-      throw new Error('connect not provided');
+    connect: notProvided<void, { attempt: number }>('connect'),
+    watch: fromCallback<ConnectionEvent>(() => {
+      throw new Error('not provided: watch');
     }),
-    watch: fromCallback<ConnectionEvent>(() => undefined),
-    disconnect: fromPromise<void>(async () => undefined),
+    disconnect: notProvided<void, void>('disconnect'),
   },
   delays: {
     reconnectDelay: 1000,

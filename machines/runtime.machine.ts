@@ -1,7 +1,7 @@
 import { and, assign, enqueueActions, setup } from 'xstate';
 import { consumerMachine, type ConsumerInput } from './consumer.machine.ts';
 import { driverMachine } from './driver.machine.ts';
-import { errorMessage, notProvided, type ServiceInput } from './lifecycle-types.ts';
+import { actionNotProvided, errorMessage, notProvided, type ServiceInput } from './lifecycle-types.ts';
 import { queueMachine, type QueueInput } from './queue.machine.ts';
 import { mergePlan, startPlan, stopPlan, type PlannedChild } from './supervision-plan.ts';
 
@@ -110,8 +110,9 @@ const whyNotStarted = (settled: EntrySettled): string => {
  * whatever runs, however it was started. `runtime.start`/`runtime.stop` with
  * `ids` are `startEntry`/`stopEntry`: the same walk over a smaller plan.
  *
- * Stubs only: the runtime provides `loadRegistry`, `prepareStart` and
- * `awaitEntry`; unprovided, each rejects naming itself.
+ * Stubs only: the runtime provides `loadRegistry`, `prepareStart`,
+ * `awaitEntry` and the `childrenSpawned` action; unprovided, each rejects
+ * (or throws) naming itself.
  */
 export const runtimeMachine = setup({
   types: {
@@ -133,6 +134,8 @@ export const runtimeMachine = setup({
         enqueue.spawnChild(child.kind, { id: child.id, systemId: child.id, input: child.input as never });
       }
     }),
+    /** Lets the implementations behind the children place their own actors (connections) under them. */
+    childrenSpawned: actionNotProvided('childrenSpawned'),
     recordLoad: assign({ loadRequests: ({ context, event }) => [...context.loadRequests, ...requestOf(event as RequestEvent)] }),
     recordStop: assign({ stopRequests: ({ context, event }) => [...context.stopRequests, ...requestOf(event as RequestEvent)] }),
     beginStart: assign(({ context, event }) => {
@@ -307,9 +310,9 @@ export const runtimeMachine = setup({
           {
             guard: 'stopRequested',
             target: 'stopping',
-            actions: [assign({ children: ({ event }) => event.output, plan: [], fullStop: true, timedOut: [] }), 'spawnChildren', 'replyLoads'],
+            actions: [assign({ children: ({ event }) => event.output, plan: [], fullStop: true, timedOut: [] }), 'spawnChildren', 'childrenSpawned', 'replyLoads'],
           },
-          { target: 'loaded', actions: [assign({ children: ({ event }) => event.output }), 'spawnChildren', 'replyLoads'] },
+          { target: 'loaded', actions: [assign({ children: ({ event }) => event.output }), 'spawnChildren', 'childrenSpawned', 'replyLoads'] },
         ],
         onError: { target: 'loadFailed', actions: ['recordLoadError', 'replyLoads', 'replyStops'] },
       },

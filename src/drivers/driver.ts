@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+import type { AnyActorRef } from 'xstate';
 import type { Headers, Message } from '../message/message.ts';
 
 /**
@@ -65,6 +66,14 @@ export interface Driver {
 
   /** Current figures for a queue. Rejects with `NotFoundError` if undeclared. */
   info(queueName: string): Promise<QueueInfo>;
+
+  /**
+   * Optional. Called once by the runtime with the driver's own actor, so a
+   * driver that runs machines of its own (a connection machine) makes them
+   * children of it: they then belong to the runtime's actor system and show
+   * in the inspector, under system ID `<driver id>#connection`.
+   */
+  adopt?(driverActor: AnyActorRef): void;
 }
 
 /** A queue as declared on a driver. */

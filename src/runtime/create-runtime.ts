@@ -152,6 +152,16 @@ class ActorqRuntime implements Runtime {
       onAbandoned: (id, released) => this.#abandoned.set(id, released),
     });
     const logic = runtimeMachine.provide({
+      actions: {
+        // Spawned children exist only after the action that spawns them has
+        // run; the drivers' connection actors are placed under them here.
+        childrenSpawned: ({ system }) => {
+          for (const { entry, driver } of this.#wiring?.drivers.values() ?? []) {
+            const actor = system.get(entry.id) as AnyActorRef | undefined;
+            if (actor) driver.adopt?.(actor);
+          }
+        },
+      },
       actors: {
         ...entryLogic,
         awaitEntry,
