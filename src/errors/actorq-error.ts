@@ -17,6 +17,8 @@ export type ActorqErrorCode =
   | 'START_FAILED'
   | 'STOP_TIMEOUT'
   | 'HANDLER_TIMEOUT'
+  | 'MEMORY_LIMIT'
+  | 'ISOLATE_LOST'
   | 'LIFECYCLE';
 
 /**

@@ -9,7 +9,7 @@
  *   (`src/runtime/create-runtime.ts`), which is the target (Lua <= 3x JS).
  *   Skipped with a note while the runtime is not there.
  */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,7 +86,9 @@ async function endToEndBench(rounds: number, messages: number): Promise<string[]
   if (!existsSync(runtimePath)) return ['end to end: skipped, src/runtime/create-runtime.ts does not exist yet'];
   const { createRuntime } = (await import(runtimePath)) as { createRuntime: (o: object) => BenchRuntime };
   const dir = mkdtempSync(join(tmpdir(), 'actorq-lua-bench-'));
-  writeFileSync(join(dir, 'bench.yaml'), benchYaml(specDir));
+  // Beside the YAML: a configuration reads files only inside its own directory.
+  for (const file of ['task_handler.lua', 'process_task.lua']) copyFileSync(join(specDir, file), join(dir, file));
+  writeFileSync(join(dir, 'bench.yaml'), benchYaml());
   const runtime = createRuntime({ files: [dir], functions: { 'app.bench:js_handler': jsTaskHandler }, logger: silentLogger });
   await runtime.start();
   try {
@@ -142,7 +144,7 @@ function minimalContext(): HandlerContext {
 }
 
 /** Two identical pipelines on one memory driver: the seed's Lua handler and its JS twin. */
-function benchYaml(spec: string): string {
+function benchYaml(): string {
   return `namespace: app.bench
 entries:
   - name: memory
@@ -152,8 +154,8 @@ entries:
   - { name: js_tasks, kind: queue.queue, driver: app.bench:memory, driver_options: { memory: { max_length: 100000 } } }
   - name: lua_handler
     kind: function.lua
-    source: file://${join(spec, 'task_handler.lua')}
-    prelude: file://${join(spec, 'process_task.lua')}
+    source: file://task_handler.lua
+    prelude: file://process_task.lua
     modules: [json, logger]
   - { name: lua_consumer, kind: queue.consumer, queue: app.bench:lua_tasks, func: app.bench:lua_handler, concurrency: 4, prefetch: 20, lifecycle: { auto_start: true } }
   - { name: js_consumer, kind: queue.consumer, queue: app.bench:js_tasks, func: app.bench:js_handler, concurrency: 4, prefetch: 20, lifecycle: { auto_start: true } }

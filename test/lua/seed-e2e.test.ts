@@ -39,7 +39,9 @@ test('specs/lua end to end: acks, nacks from return nil, err and error(), logs, 
 
     for (let i = 0; i < 5; i++) await runtime.publish('app.queue:inbox', { id: `fwd-${i}`, data: { n: i } });
     await until(async () => (await runtime.info('app.queue:results')).message_count === 5);
-    expect(runtime.consumerStats('app.queue:forward_consumer').acked).toBe(5);
+    // The handler returns (and its message is acked) after its publish was accepted, one thread hop later.
+    await until(() => runtime.consumerStats('app.queue:forward_consumer').acked === 5);
+    expect((await runtime.info('app.queue:results')).message_count).toBe(5);
   } finally {
     await runtime.stop().catch(() => undefined);
   }

@@ -26,8 +26,12 @@ export interface LuaCall {
 
 let lastToken = 0;
 
-/** Starts a call record. @internal */
-export function newLuaCall(ctx: HandlerContext | undefined, limitMs: number): LuaCall {
+/**
+ * Starts a call record. `deadline` (epoch ms) is when the main thread
+ * started the call plus its limit; without one the limit counts from now.
+ * @internal
+ */
+export function newLuaCall(ctx: HandlerContext | undefined, limitMs: number, deadline?: number): LuaCall {
   const now = Date.now();
   return {
     token: ++lastToken,
@@ -35,7 +39,7 @@ export function newLuaCall(ctx: HandlerContext | undefined, limitMs: number): Lu
     get signal() {
       return ctx?.signal;
     },
-    deadline: limitMs > 0 ? now + limitMs : Infinity,
+    deadline: deadline ?? (limitMs > 0 ? now + limitMs : Infinity),
     sliceStart: now,
   };
 }

@@ -1,33 +1,43 @@
 import { readFile } from 'node:fs/promises';
+import { ActorqError } from '../../errors/actorq-error.ts';
 import type { FunctionEntry } from '../../config/entry-types.ts';
 import { childLogger } from '../../util/logger.ts';
 import type { KindEnv, LoadedFunction } from '../../kinds/kind-descriptors.ts';
-import type { Handler, HandlerContext } from '../handler.ts';
-import { LuaHandlerError, LuaStoppedError } from './lua-errors.ts';
-import { DEFAULT_LUA_TIMEOUT_MS, luaFunctionOptionsSchema } from './lua-options.ts';
-import { LuaStatePool } from './lua-pool.ts';
-import type { LuaOutcome } from './lua-state.ts';
+import type { Handler } from '../handler.ts';
+import { LuaHandlerError, LuaIsolateLostError, LuaMemoryError, LuaStoppedError } from './lua-errors.ts';
+import { LuaIsolatePool } from './lua-isolate-pool.ts';
+import { DEFAULT_LUA_MEMORY_LIMIT, DEFAULT_LUA_TIMEOUT_MS, luaFunctionOptionsSchema } from './lua-options.ts';
+import type { PendingCall } from './lua-pending-call.ts';
+import { DoneKind } from './lua-protocol.ts';
 import { readLuaSource } from './lua-source.ts';
 import { luaErrorText } from './lua-values.ts';
 
+/**
+ * Longest a new isolate may take to load the files (run the prelude and
+ * the script's top level), or the function's `timeout` and a second when
+ * that is longer. Within it, each file is also stopped (softly) at the
+ * function's `timeout`, as a call would be.
+ */
+export const LUA_LOAD_LIMIT_MS = 10_000;
+
 let bootstrap: Promise<string> | undefined;
 
-/** A loaded Lua function plus its pool, for tests and figures. */
+/** A loaded Lua function plus its isolates, for tests and figures. */
 export interface LoadedLuaFunction extends LoadedFunction {
-  readonly pool: LuaStatePool;
+  readonly pool: LuaIsolatePool;
 }
 
 /**
- * Loads a `function.lua` entry: reads its files, builds the first Lua state
- * (so a syntax error or a bad `require` is a `ConfigError` now) and returns
- * the handler.
+ * Loads a `function.lua` entry: reads its files and starts its isolates
+ * (worker threads, each loading the files into Lua states of its own), so
+ * a syntax error or a bad `require` is a `ConfigError` now.
  *
- * The handler acks on a normal return, and throws {@link LuaHandlerError}
- * (so the consumer nacks) on `return nil, err` or a raised error, the
- * latter also logged with the message ID. A call past its limit throws
- * {@link LuaStoppedError}. It returns (or throws) synchronously when the
- * script finished without yielding, and a promise otherwise: like any
- * handler, call it with `await`.
+ * The handler returns a promise. It acks on a normal return, and rejects
+ * with {@link LuaHandlerError} (so the consumer nacks) on `return nil, err`
+ * or a raised error, the latter also logged with the message ID. A call
+ * past its limit rejects with {@link LuaStoppedError}; one that ran out of
+ * memory with {@link LuaMemoryError}; one whose isolate was terminated
+ * under it with {@link LuaIsolateLostError}.
  *
  * @example
  * ```ts
@@ -46,40 +56,55 @@ export async function loadLuaFunction(entry: FunctionEntry, env: KindEnv): Promi
     (bootstrap ??= readFile(new URL('./bootstrap.lua', import.meta.url), 'utf8')),
   ]);
   const limitMs = options.timeout ?? DEFAULT_LUA_TIMEOUT_MS;
-  const pool = await LuaStatePool.create({
-    entry,
-    bootstrap: boot,
-    prelude,
-    main,
-    modules: options.modules,
-    ...(options.method === undefined ? {} : { method: options.method }),
-    limitMs,
-    loadLogger: childLogger(env.logger, { function: entry.id }),
-  });
+  const memoryLimit = options.memory_limit ?? DEFAULT_LUA_MEMORY_LIMIT;
+  const logger = childLogger(env.logger, { function: entry.id });
 
-  /** Ack with the value, or throw so the consumer nacks. */
-  const settle = (outcome: LuaOutcome, ctx: HandlerContext): unknown => {
-    switch (outcome.kind) {
-      case 'ack':
-        return outcome.value;
-      case 'nack':
-        throw new LuaHandlerError(luaErrorText(outcome.error), outcome.error, false);
-      case 'raised': {
-        const message = luaErrorText(outcome.error);
-        ctx.logger.error('lua handler raised an error', { function: entry.id, message_id: ctx.message.id, error: message });
-        throw new LuaHandlerError(message, outcome.error, true);
+  /** Settles the handler's promise for how the call ended. */
+  const settle = (call: PendingCall, kind: number, value: unknown): void => {
+    switch (kind) {
+      case DoneKind.ack:
+        return call.resolve(value ?? undefined);
+      case DoneKind.nack:
+        return call.reject(new LuaHandlerError(luaErrorText(value), value, false));
+      case DoneKind.raised: {
+        const message = luaErrorText(value);
+        call.ctx.logger.error('lua handler raised an error', { function: entry.id, message_id: call.ctx.message.id, error: message });
+        return call.reject(new LuaHandlerError(message, value, true));
       }
-      case 'stopped':
-        throw new LuaStoppedError(entry.id, outcome.reason, limitMs);
+      case DoneKind.timeout:
+        return call.reject(new LuaStoppedError(entry.id, 'timeout', limitMs));
+      case DoneKind.signal:
+        return call.reject(new LuaStoppedError(entry.id, 'signal', limitMs));
+      case DoneKind.memory:
+        return call.reject(new LuaMemoryError(entry.id, memoryLimit, String(value)));
+      case DoneKind.lost:
+        return call.reject(new LuaIsolateLostError(entry.id, String(value)));
+      default:
+        return call.reject(new ActorqError('ABORTED', `lua function ${entry.id} was closed while the call ran`));
     }
   };
 
-  // Not async: a call that did not yield settles in this turn, and the
-  // consumer, which awaits only thenables, skips the microtask hops.
-  const handler: Handler = (body, ctx) => {
-    const outcome = pool.run(body, ctx);
-    return outcome instanceof Promise ? outcome.then((o) => settle(o, ctx)) : settle(outcome, ctx);
-  };
+  const pool = await LuaIsolatePool.create({
+    entry,
+    init: {
+      spec: {
+        entry,
+        bootstrap: boot,
+        prelude,
+        main,
+        modules: options.modules,
+        ...(options.method === undefined ? {} : { method: options.method }),
+        limitMs,
+      },
+      memoryLimit,
+    },
+    isolates: options.isolates ?? 1,
+    limitMs,
+    loadLimitMs: Math.max(LUA_LOAD_LIMIT_MS, limitMs + 1000),
+    logger,
+    settle,
+  });
 
-  return { handler, pool, close: async () => pool.close() };
+  const handler: Handler = (body, ctx) => pool.call(body, ctx);
+  return { handler, pool, close: () => pool.close() };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { byteSizeSchema } from '../../util/byte-size.ts';
 import { durationSchema } from '../../util/duration.ts';
 
 /** Modules a `function.lua` entry may list under `modules`. */
@@ -14,6 +15,20 @@ export type LuaModuleName = (typeof LUA_MODULES)[number];
  * @default 30000
  */
 export const DEFAULT_LUA_TIMEOUT_MS = 30_000;
+
+/**
+ * Largest Lua heap of one isolate of a function, in bytes; the isolate's
+ * JavaScript heap is capped at the same size (at least 64 MiB).
+ *
+ * @default 268435456 (256 MiB)
+ */
+export const DEFAULT_LUA_MEMORY_LIMIT = 256 * 2 ** 20;
+/** Smallest `memory_limit`: the Lua heap starts at 16 MiB. */
+export const MIN_LUA_MEMORY_LIMIT = 32 * 2 ** 20;
+/** Largest `memory_limit`: the interpreter is 32-bit WebAssembly. */
+export const MAX_LUA_MEMORY_LIMIT = 2 * 2 ** 30;
+/** Most isolates (worker threads) one function may have. */
+export const MAX_LUA_ISOLATES = 16;
 
 const fileUrl = z
   .string()
@@ -46,6 +61,10 @@ export const luaFunctionOptionsSchema = z
     prelude: z.union([fileUrl, z.array(fileUrl)]).optional(),
     /** Per-call time limit, `0` for none. @default "30s" */
     timeout: durationSchema.optional(),
+    /** Largest Lua heap per isolate (`256MiB`, `1GiB`, or bytes). @default "256MiB" */
+    memory_limit: byteSizeSchema(MIN_LUA_MEMORY_LIMIT, MAX_LUA_MEMORY_LIMIT).optional(),
+    /** Worker threads running this function's calls, each with its own heap. @default 1 */
+    isolates: z.number().int().min(1).max(MAX_LUA_ISOLATES).optional(),
   })
   .strict();
 

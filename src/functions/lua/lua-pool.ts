@@ -11,6 +11,8 @@ import { LuaState, type LuaOutcome, type LuaStateSpec } from './lua-state.ts';
  */
 export class LuaStatePool {
   readonly #spec: LuaStateSpec;
+  /** Called as each call enters its state (after any wait for a new state). */
+  onCallStart: ((ctx: HandlerContext) => void) | undefined;
   readonly #idle: LuaState[] = [];
   readonly #all = new Set<LuaState>();
   #closed = false;
@@ -41,19 +43,20 @@ export class LuaStatePool {
   /**
    * Runs one call on a state of its own: synchronously when a state is
    * idle and the script does not yield, else as a promise. A closed pool
-   * rejects.
+   * rejects. `deadline`: see {@link LuaState.call}.
    */
-  run(body: unknown, ctx: HandlerContext): LuaOutcome | Promise<LuaOutcome> {
+  run(body: unknown, ctx: HandlerContext, deadline?: number): LuaOutcome | Promise<LuaOutcome> {
     if (this.#closed) return Promise.reject(new Error(`lua function ${this.#spec.entry.id} is closed`));
     const state = this.#idle.pop();
-    if (state === undefined) return this.#grow().then((grown) => this.#runOn(grown, body, ctx));
-    return this.#runOn(state, body, ctx);
+    if (state === undefined) return this.#grow().then((grown) => this.#runOn(grown, body, ctx, deadline));
+    return this.#runOn(state, body, ctx, deadline);
   }
 
-  #runOn(state: LuaState, body: unknown, ctx: HandlerContext): LuaOutcome | Promise<LuaOutcome> {
+  #runOn(state: LuaState, body: unknown, ctx: HandlerContext, deadline: number | undefined): LuaOutcome | Promise<LuaOutcome> {
     let result: LuaOutcome | Promise<LuaOutcome>;
+    this.onCallStart?.(ctx);
     try {
-      result = state.call(body, ctx);
+      result = state.call(body, ctx, deadline);
     } catch (e) {
       this.#putBack(state);
       throw e;

@@ -6,6 +6,7 @@ import type { LuaRaw } from './lua-raw.ts';
 export type LuaRunResult =
   | { readonly kind: 'ok'; /** Values returned, on top of the thread's stack. */ readonly count: number }
   | { readonly kind: 'error' /** The error value is on top of the stack. */ }
+  | { readonly kind: 'memory' /** An allocation failed ("not enough memory"): the heap reached its limit. */ }
   | { readonly kind: 'stopped' /** Abandoned while suspended; see `call.stopped`. */ };
 
 /**
@@ -26,10 +27,12 @@ export function runLuaThread(thread: LuaThread, raw: LuaRaw, nargs: number, call
 }
 
 function ended(status: number, raw: LuaRaw): LuaRunResult {
-  return status === LuaReturn.Ok ? { kind: 'ok', count: raw.resultCount } : ERROR;
+  if (status === LuaReturn.Ok) return { kind: 'ok', count: raw.resultCount };
+  return status === LuaReturn.ErrorMem ? MEMORY : ERROR;
 }
 
 const ERROR: LuaRunResult = { kind: 'error' };
+const MEMORY: LuaRunResult = { kind: 'memory' };
 const STOPPED: LuaRunResult = { kind: 'stopped' };
 
 /**

@@ -30,7 +30,8 @@ export type LuaOutcome =
   | { readonly kind: 'ack'; readonly value: unknown }
   | { readonly kind: 'nack'; readonly error: unknown }
   | { readonly kind: 'raised'; readonly error: unknown }
-  | { readonly kind: 'stopped'; readonly reason: 'timeout' | 'signal' };
+  | { readonly kind: 'stopped'; readonly reason: 'timeout' | 'signal' }
+  | { readonly kind: 'memory'; readonly error: string };
 
 /** Lua instructions between two runs of the debug hook. */
 const HOOK_EVERY = 1000;
@@ -91,15 +92,15 @@ export class LuaState {
    * {@link LuaOutcome}. The body goes in and the results come out through
    * {@link LuaRaw} (wasmoon's conversion only for what it leaves alone):
    * this is the per-message path. Synchronous unless the script yields
-   * (see `runLuaThread`).
+   * (see `runLuaThread`). `deadline` (epoch ms) replaces "now + limit".
    */
-  call(body: unknown, ctx: HandlerContext): LuaOutcome | Promise<LuaOutcome> {
+  call(body: unknown, ctx: HandlerContext, deadline?: number): LuaOutcome | Promise<LuaOutcome> {
     const thread = this.#thread;
     const raw = this.#raw;
     const L = thread.address;
     raw.pushRef(L, LUA_REGISTRYINDEX, this.#handlerRef);
     if (!raw.push(L, body)) thread.pushValue(toLuaValue(body));
-    const call = (this.#call = newLuaCall(ctx, this.#limitMs));
+    const call = (this.#call = newLuaCall(ctx, this.#limitMs, deadline));
     let run: LuaRunResult | Promise<LuaRunResult>;
     try {
       run = runLuaThread(thread, raw, 1, call);
@@ -127,6 +128,11 @@ export class LuaState {
         // The coroutine is suspended or dead mid-script; a fresh state is cheaper to trust.
         this.#retired = true;
         return { kind: 'stopped', reason: call.stopped ?? 'timeout' };
+      }
+      if (run.kind === 'memory') {
+        // The state may hold what filled the heap (a global, say): a fresh one starts empty.
+        this.#retired = true;
+        return { kind: 'memory', error: thread.indexToString(-1) };
       }
       if (run.kind === 'error') {
         const error: unknown = thread.getValue(-1);
