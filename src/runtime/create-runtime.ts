@@ -3,6 +3,7 @@ import { Subject, type Observable, type Subscription } from 'rxjs';
 import { runtimeMachine, type RuntimeChild, type RuntimeEmitted, type RuntimeEvent } from '../../machines/runtime.machine.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { loadFunctions } from '../functions/load-functions.ts';
+import { checkFunctions } from '../functions/check-functions.ts';
 import type { Registry } from '../config/registry.ts';
 import type { QueueInfo } from '../drivers/driver.ts';
 import type { LoadedFunction } from '../kinds/kind-descriptors.ts';
@@ -166,7 +167,7 @@ class ActorqRuntime implements Runtime {
         ...entryLogic,
         awaitEntry,
         loadRegistry: fromPromise<RuntimeChild[], void>(() => this.#loadAndWire()),
-        prepareStart: fromPromise<void, void>(() => this.#prepareStart()),
+        prepareStart: fromPromise<void, void>(({ signal }) => this.#prepareStart(signal)),
       },
     });
     const inspect = options.inspect ? sanitizingObserver(options.inspect, { payloads: options.inspectPayloads }) : undefined;
@@ -289,6 +290,8 @@ class ActorqRuntime implements Runtime {
       const programmatic = this.#options.functions ?? {};
       const registry =
         this.#options.registry ?? (await loadConfig(this.#options.files ?? [], { kinds: this.#kinds, extraFunctionIds: Object.keys(programmatic) }));
+      // Loading is not running: function files are checked here, their code runs at start.
+      await checkFunctions(registry, { kinds: this.#kinds, logger: this.#logger });
       this.#wiring = await wireRegistry(registry, {
         kinds: this.#kinds,
         logger: this.#logger,
@@ -319,10 +322,10 @@ class ActorqRuntime implements Runtime {
    * The first step of every start: function entries run their code now
    * (imports, Lua isolates), not at load, and are freed again by `stop()`.
    */
-  async #prepareStart(): Promise<void> {
+  async #prepareStart(signal: AbortSignal): Promise<void> {
     const wiring = this.#wiringOrThrow();
     try {
-      this.#functions ??= await loadFunctions(wiring.registry, { kinds: this.#kinds, logger: this.#logger });
+      this.#functions ??= await loadFunctions(wiring.registry, { kinds: this.#kinds, logger: this.#logger, signal });
       useLoadedFunctions(wiring, this.#functions, this.#options.functions ?? {});
     } catch (error) {
       this.#prepareError = error;
