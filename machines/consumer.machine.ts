@@ -123,17 +123,13 @@ export const consumerMachine = setup({
       entry: 'startWorkers',
       on: {
         'consumer.stop': 'draining',
-        'consumer.fail': [
-          {
-            guard: 'mayRestart',
-            target: 'restarting',
-            actions: ['beginDrain', 'stopWorkers', assign({ attempts: ({ context }) => context.attempts + 1, error: ({ event }) => errorMessage(event.error) })],
-          },
-          {
-            target: 'failed',
-            actions: ['beginDrain', 'stopWorkers', assign({ attempts: ({ context }) => context.attempts + 1, error: ({ event }) => errorMessage(event.error) })],
-          },
-        ],
+        // Always a restart: `attempts` is 0 while running (a successful start
+        // resets it), so the restart policy allows at least one; failures of
+        // the restarts then count towards `max_attempts`.
+        'consumer.fail': {
+          target: 'restarting',
+          actions: ['beginDrain', 'stopWorkers', assign({ attempts: ({ context }) => context.attempts + 1, error: ({ event }) => errorMessage(event.error) })],
+        },
       },
     },
     draining: {

@@ -106,10 +106,10 @@ export const driverMachine = setup({
       },
       on: {
         'driver.stop': 'draining',
-        'driver.failed': [
-          { guard: 'mayRestart', target: 'restarting', actions: assign({ attempts: ({ context }) => context.attempts + 1, error: ({ event }) => errorMessage(event.error) }) },
-          { target: 'failed', actions: assign({ attempts: ({ context }) => context.attempts + 1, error: ({ event }) => errorMessage(event.error) }) },
-        ],
+        // Always a restart: `attempts` is 0 while running (a successful start
+        // resets it), so the restart policy allows at least one; failures of
+        // the restarts then count towards `max_attempts`.
+        'driver.failed': { target: 'restarting', actions: assign({ attempts: ({ context }) => context.attempts + 1, error: ({ event }) => errorMessage(event.error) }) },
       },
     },
     draining: {
