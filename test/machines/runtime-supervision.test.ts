@@ -85,7 +85,7 @@ function supervisor(options: { children?: RuntimeChild[]; load?: () => Promise<v
   let next = 0;
   const answers = new Map<string, RuntimeEmitted>();
   actor.on('runtime.settled', (e) => answers.set(e.requestId, e));
-  const request = (event: Omit<RuntimeEvent, 'requestId'>): (() => RuntimeEmitted | undefined) => {
+  const request = (event: RuntimeEvent): (() => RuntimeEmitted | undefined) => {
     const requestId = `r${next++}`;
     actor.send({ ...event, requestId } as RuntimeEvent);
     return () => answers.get(requestId);
@@ -113,7 +113,7 @@ describe('runtime machine as supervisor (stand-in children)', () => {
   it('starts dependencies first and stops dependents first', async () => {
     const s = supervisor();
     const order: string[] = [];
-    s.actor.system.inspect({ next: (e) => void (e.type === '@xstate.event' && /^(driver|queue|consumer)\.(start|stop)$/.test(e.event.type) && order.push(`${e.event.type}:${e.actorRef.id}`)) });
+    s.actor.system.inspect({ next: (e) => void (e.type === '@xstate.event' && /^(driver|queue|consumer)\.(start|stop)$/.test(e.event.type) && order.push(`${e.event.type}:${(e.actorRef as { id?: string }).id}`)) });
     await s.answer(s.request({ type: 'runtime.load' }));
     expect(await s.answer(s.request({ type: 'runtime.start' }))).toMatchObject({ ok: true });
     expect(await s.answer(s.request({ type: 'runtime.stop' }))).toMatchObject({ ok: true, timedOut: [] });

@@ -116,7 +116,7 @@ describe('configuration errors surface from start()', () => {
     const error = await runtime.start().then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(/concurrency-too-high\.yaml:\d+: entry app\.bad:worker field concurrency: concurrency 1001 exceeds maximum 1000/);
-    expect(runtime.root.getSnapshot().value).toBe('failed');
+    expect(runtime.root.getSnapshot().value).toBe('loadFailed');
   });
 
   it('the seed configuration runs with its JS handler', async () => {
