@@ -165,4 +165,33 @@ describe('redis server restart', { timeout: 60_000 }, () => {
       await driver.stop();
     }
   });
+
+  it('a queue whose key another program took over is refused clearly and does not keep the others offline', async () => {
+    server = await startRedisServer();
+    const logger = recordingLogger();
+    const driver = new RedisDriver('test:clash', redisDriverOptionsSchema.parse({ url: server.url, reconnect_delay: 50, reconnect_max_delay: 300 }), { logger });
+    const admin = new Redis(server.url);
+    await driver.start();
+    try {
+      await admin.set('actorq:{taken}:meta', 'not a hash');
+      await expect(driver.declare({ id: 'test:taken', name: 'taken', options: {} })).rejects.toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: expect.stringMatching(/entry test:taken field queue_name: redis refused to declare queue "taken": WRONGTYPE/),
+      });
+
+      await driver.declare({ id: 'test:a', name: 'a', options: {} });
+      await driver.declare({ id: 'test:b', name: 'b', options: {} });
+      await admin.flushall();
+      await admin.set('actorq:{a}:meta', 'not a hash');
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes'); // the driver reconnects to a server without its queues
+      await until(() => logger.records.some((r) => r.fields?.['queue'] === 'b' && r.message.includes('declared it again')), 'b restored');
+      expect(logger.records.find((r) => r.level === 'error' && r.fields?.['queue'] === 'a')?.message).toMatch(/refused to restore/);
+      expect(driver.connection.supervisor.state).toBe('connected');
+      await driver.publish('b', [{ id: 'm1', body: 1, headers: {} }]);
+      expect(await driver.info('b')).toMatchObject({ ready: 1 });
+    } finally {
+      await admin.quit();
+      await driver.stop();
+    }
+  });
 });

@@ -3,6 +3,7 @@ import { ReplyError } from 'ioredis';
 import type { ConsumeOptions, Driver, DriverStatusEvent, PublishOptions, QueueDeclaration, QueueInfo } from '../driver.ts';
 import type { Message } from '../../message/message.ts';
 import { NotFoundError } from '../../errors/not-found-error.ts';
+import { ConfigError } from '../../errors/config-error.ts';
 import { DriverUnavailableError } from '../../errors/lifecycle-errors.ts';
 import { silentLogger, type Logger } from '../../util/logger.ts';
 import { DEFAULT_VISIBILITY_TIMEOUT_MS, redisQueueOptionsSchema, type RedisDriverOptions } from './redis-kind.ts';
@@ -100,7 +101,9 @@ export class RedisDriver implements Driver {
       await this.#declared.declare(this.connection.cmd, queue);
     } catch (e) {
       if (!(e instanceof ReplyError)) throw e;
-      throw new DriverUnavailableError('DRIVER_UNAVAILABLE', `declare ${queue.id} on driver ${this.id}: redis refused to write ${this.keysOf(queue.name).meta}: ${(e as Error).message}`, { cause: e });
+      // Another program keeps something else under the queue's key: a naming clash, not an outage.
+      const message = `redis refused to declare queue "${queue.name}": ${(e as Error).message} at ${this.keysOf(queue.name).meta}; choose another queue_name or key_prefix, or remove that key`;
+      throw new ConfigError([{ entryId: queue.id, field: 'queue_name', message }]);
     }
   }
 
