@@ -20,7 +20,13 @@ export function checkBody(body: unknown, queueId: string, index?: number): numbe
   if (body === undefined || body === null) {
     throw new InvalidMessageError(`publish to ${queueId}: ${rootName(index)} is required`);
   }
-  const bound = jsonBound(body);
+  let bound: number;
+  try {
+    bound = jsonBound(body);
+  } catch (error) {
+    // A getter or a proxy trap of the caller's object threw while the walk read it.
+    throw new InvalidMessageError(`publish to ${queueId}: ${rootName(index)} could not be read: ${error instanceof Error ? error.message : String(error)}`);
+  }
   if (bound < 0) {
     throw new InvalidMessageError(`publish to ${queueId}: ${describeNonJson(body, rootName(index)) ?? `${rootName(index)} is not JSON data`}`);
   }

@@ -39,6 +39,15 @@ describe('body rule', () => {
     expect(() => checkBody(null, 'app:q', 0)).toThrow('publish to app:q: bodies[0] is required');
   });
 
+  it('an object whose getter throws is refused with InvalidMessageError, not the raw error', () => {
+    const body = {
+      get broken(): number {
+        throw new Error('boom');
+      },
+    };
+    expect(reject(body)).toBe('publish to app:q: body could not be read: boom');
+  });
+
   it('accepts shared (acyclic) references and refuses nesting past the depth limit', () => {
     const shared = { x: 1 };
     expect(checkBody({ a: shared, b: [shared, shared] }, 'q')).toBeGreaterThan(0);
