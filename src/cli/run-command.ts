@@ -13,13 +13,13 @@ import { runExtensions, type RunExtension } from './run-extensions.ts';
 export const runCommand: CliCommand = {
   summary: 'start the configured drivers, queues and consumers until a signal',
   usage:
-    'actorq run [--log-level debug|info|warn|error] [--inspect [--inspect-port 5678] [--inspect-payloads] [--inspect-origin <origin>]...] [--metrics host:port [--metrics-host <name>]...] <files|dirs...>',
+    'actorq run [--root <dir>] [--log-level debug|info|warn|error] [--inspect [--inspect-port 5678] [--inspect-payloads] [--inspect-origin <origin>]...] [--metrics host:port [--metrics-host <name>]...] <files|dirs...>',
   async run(args, io) {
     const extensions = runExtensions();
     const options = Object.fromEntries(extensions.flatMap((e) => Object.entries(e.options)));
     let parsed;
     try {
-      parsed = parseArgs({ args: [...args], allowPositionals: true, options: { 'log-level': { type: 'string', default: 'info' }, ...options } });
+      parsed = parseArgs({ args: [...args], allowPositionals: true, options: { 'log-level': { type: 'string', default: 'info' }, root: { type: 'string' }, ...options } });
     } catch (error) {
       io.err(`${(error as Error).message}\nusage: ${this.usage}`);
       return 2;
@@ -30,7 +30,8 @@ export const runCommand: CliCommand = {
       return 2;
     }
     const logger = streamLogger(level as LogLevel, (line) => io.err(line));
-    let runtimeOptions: RuntimeOptions = { files: parsed.positionals, logger };
+    const root = parsed.values['root'] as string | undefined;
+    let runtimeOptions: RuntimeOptions = { files: parsed.positionals, logger, ...(root === undefined ? {} : { root }) };
     const states = new Map<RunExtension, unknown>();
     const configured: RunExtension[] = [];
     try {

@@ -39,6 +39,11 @@ export interface RuntimeOptions {
   readonly files?: readonly string[];
   /** An already loaded registry (e.g. from `parseConfigText`), used instead of `files`. */
   readonly registry?: Registry;
+  /**
+   * Directory every `file://` source and prelude must stay inside.
+   * @default the directory of the registry file that names it
+   */
+  readonly root?: string;
   /** Handlers supplied in code, by registry ID; a consumer's `func` may name them. */
   readonly functions?: Readonly<Record<string, Handler>>;
   /** Where actorq logs. @default warnings and errors to stderr */
@@ -289,7 +294,11 @@ class ActorqRuntime implements Runtime {
     try {
       const programmatic = this.#options.functions ?? {};
       const registry =
-        this.#options.registry ?? (await loadConfig(this.#options.files ?? [], { kinds: this.#kinds, extraFunctionIds: Object.keys(programmatic) }));
+        this.#options.registry ?? (await loadConfig(this.#options.files ?? [], {
+          kinds: this.#kinds,
+          extraFunctionIds: Object.keys(programmatic),
+          ...(this.#options.root === undefined ? {} : { root: this.#options.root }),
+        }));
       // Loading is not running: function files are checked here, their code runs at start.
       await checkFunctions(registry, { kinds: this.#kinds, logger: this.#logger });
       this.#wiring = await wireRegistry(registry, {
