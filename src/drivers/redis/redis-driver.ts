@@ -13,6 +13,7 @@ import { RedisConsumption } from './redis-consumption.ts';
 import { publishToRedis } from './redis-publish.ts';
 import type { ScriptedRedis } from './redis-scripts.ts';
 import { RedisDeclarations } from './redis-declarations.ts';
+import type { AnyActorRef } from 'xstate';
 
 /** What a consumer needs to know about its queue (see {@link RedisDriver.settingsOf}). @internal */
 export interface QueueSettings {
@@ -73,6 +74,11 @@ export class RedisDriver implements Driver {
     this.status$.subscribe((e) => {
       if (e.type === 'connected') for (const c of this.#consumptions) c.resume();
     });
+  }
+
+  /** Places the connection machine under the driver's actor (see `Driver.adopt`). */
+  adopt(driverActor: AnyActorRef): void {
+    this.connection.supervisor.adopt(driverActor, `${this.id}#connection`);
   }
 
   /** Where the driver connects, password masked. */
