@@ -130,6 +130,7 @@ export class LuaIsolatePool implements IsolateOwner, OpsTarget, LimitsTarget {
     if (place < 0) return; // already retired or replaced
     this.#o.logger.warn('lua isolate reached its memory_limit: replacing it', { function: this.#o.entry.id, calls: isolate.calls.size });
     isolate.retiring = true;
+    this.replaced++;
     if (isolate.calls.size > 0) this.#retiring.add(isolate);
     else void isolate.terminate();
     this.#replace(place);
