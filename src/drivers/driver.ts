@@ -102,6 +102,15 @@ export interface QueueDeclaration {
 export interface PublishOptions {
   /** Abandons a publish still waiting for room; already-accepted messages stay. */
   readonly signal?: AbortSignal;
+  /**
+   * Delayed publish: the messages are stored now (the publish resolves when
+   * the backend accepted them) but delivered no earlier than this many ms
+   * from now. Absent or 0: deliverable at once. A delayed message waits
+   * without holding a consumer's credit, never blocks the messages behind
+   * it, survives a consumer crash like any stored message, and counts in
+   * {@link QueueInfo.delayed} where the backend can count it.
+   */
+  readonly delayMs?: number;
 }
 
 /** Options for {@link Driver.consume}. */
@@ -150,9 +159,13 @@ export interface Consumption {
 
   /**
    * Puts the message at the tail of its queue with `headers` replacing its
-   * headers (the consumer bumps `attempts`). Same ID and body.
+   * headers (the consumer bumps `attempts`). Same ID and body. With
+   * `delayMs` > 0 (a retry backoff), the message becomes deliverable again
+   * only after that delay, with the same guarantees as a delayed publish
+   * ({@link PublishOptions.delayMs}); removing it from the consumer and
+   * storing it delayed is atomic where the backend allows.
    */
-  requeue(delivery: Delivery, headers: Headers): void | Promise<void>;
+  requeue(delivery: Delivery, headers: Headers, delayMs?: number): void | Promise<void>;
 
   /**
    * Moves the message to another queue on the same driver, with `headers`
