@@ -29,7 +29,7 @@ export class RedisConnection {
   readonly #options: RedisDriverOptions;
   readonly #logger: Logger;
   readonly #name: string;
-  readonly #channels = new Map<string, Set<() => void>>();
+  readonly #channels = new Map<string, Set<(message: string) => void>>();
   readonly #restore: (cmd: ScriptedRedis) => Promise<void>;
   #cmd: ScriptedRedis | undefined;
   #sub: Redis | undefined;
@@ -64,10 +64,10 @@ export class RedisConnection {
   }
 
   /**
-   * Calls `listener` for every message on `channel` until the returned
+   * Calls `listener` with every message on `channel` until the returned
    * function is called. Subscriptions survive reconnects.
    */
-  listen(channel: string, listener: () => void): () => void {
+  listen(channel: string, listener: (message: string) => void): () => void {
     let set = this.#channels.get(channel);
     if (!set) {
       set = new Set();
@@ -98,9 +98,9 @@ export class RedisConnection {
     const sub = make('sub');
     try {
       await Promise.all([cmd.connect(), sub.connect()]);
-      sub.on('message', (channel: string) => {
+      sub.on('message', (channel: string, message: string) => {
         const set = this.#channels.get(channel);
-        if (set) for (const l of set) l();
+        if (set) for (const l of set) l(message);
       });
       if (this.#channels.size > 0) await sub.subscribe(...this.#channels.keys());
     } catch (e) {

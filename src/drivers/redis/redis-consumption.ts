@@ -12,6 +12,7 @@ import { ConsumerHeartbeat } from './redis-heartbeat.ts';
 import { ReadyWatch } from './redis-ready-watch.ts';
 import { AckBatcher } from './redis-ack-batcher.ts';
 import { quarantine } from './redis-quarantine.ts';
+import { checkedDelay } from './redis-publish.ts';
 
 /** Where a consumption is in its life. `starting`: checking the queue exists and registering. */
 type ConsumptionPhase = 'starting' | 'active' | 'cancelled';
@@ -98,11 +99,13 @@ export class RedisConsumption implements Consumption {
     return done;
   }
 
-  async requeue(delivery: Delivery, headers: Headers): Promise<void> {
+  /** With `delayMs`, one script moves the message from this consumer into the delayed set (see `redis-lua-delay.ts`). */
+  async requeue(delivery: Delivery, headers: Headers, delayMs?: number): Promise<void> {
     const d = delivery as RedisDelivery;
+    const delay = checkedDelay(delayMs, `requeue of message ${d.id} on ${this.queueName}`);
     const payload = d.expiry + encodeMessage(d.id, headers, d.body);
     const k = this.#keys;
-    await this.#driver.settle((c) => c.aqRequeue(this.#proc, k.ready, d.token, payload, k.notify));
+    await this.#driver.settle((c) => c.aqRequeue(this.#proc, k.ready, k.delayed, d.token, payload, k.notify, delay));
     this.#settled(d.token);
   }
 
@@ -203,9 +206,9 @@ export class RedisConsumption implements Consumption {
     this.#ready.fetching();
     const want = this.#credit;
     const k = this.#keys;
-    let reply: [number, string[]?];
+    let reply: [number, string[], number];
     try {
-      reply = await this.#driver.connection.cmd.aqFetch(k.ready, this.#proc, k.meta, want, k.room);
+      reply = await this.#driver.connection.cmd.aqFetch(k.ready, this.#proc, k.meta, k.delayed, want, k.room, k.notify);
     } catch (e) {
       if (this.#driver.isFatal(e)) {
         this.#phase = 'cancelled';
@@ -218,9 +221,10 @@ export class RedisConsumption implements Consumption {
       }
       return;
     }
-    const [first, raws] = reply;
-    const n = raws?.length ?? 0;
+    const [first, raws, wait] = reply;
+    const n = raws.length;
     this.#ready.fetched(n < want && this.#phase === 'active');
+    if (this.#phase === 'active') this.#ready.due(wait);
     if (n === 0) return;
     if (first + n - 1 > this.#lastToken) this.#lastToken = first + n - 1;
     if (this.#phase !== 'active') {
@@ -230,7 +234,7 @@ export class RedisConsumption implements Consumption {
     }
     const batch: RedisDelivery[] = [];
     for (let i = 0; i < n; i++) {
-      const d = decodeEntry(raws![i]!, first + i);
+      const d = decodeEntry(raws[i]!, first + i);
       this.#held.add(d.token);
       if (d instanceof MalformedEntry) this.#setAside(d);
       else batch.push(d);

@@ -31,9 +31,10 @@ const SETTLE_RETRY_MS = 50;
 /**
  * Driver for queues kept in Redis, shared by any number of processes.
  *
- * Per queue: a `ready` LIST of encoded messages, a `meta` HASH (the
- * declaration), and per consumer a processing HASH of what it holds, kept
- * alive by heartbeats. Every move is one Lua script, so a message is in
+ * Per queue: a `ready` LIST of encoded messages, a `delayed` ZSET of
+ * messages waiting for their due time, a `meta` HASH (the declaration), and
+ * per consumer a processing HASH of what it holds, kept alive by
+ * heartbeats. Every move is one Lua script, so a message is in
  * exactly one of those places at any time and leaves Redis only on ack.
  * Entries another program wrote are dead-lettered or parked, never
  * delivered or dropped; a server that comes back empty gets its queues
@@ -114,7 +115,7 @@ export class RedisDriver implements Driver {
   }
 
   publish(queueName: string, messages: readonly Message[], options?: PublishOptions): Promise<void> {
-    return publishToRedis(this, queueName, messages, options?.signal);
+    return publishToRedis(this, queueName, messages, options?.signal, options?.delayMs);
   }
 
   consume(queueName: string, options: ConsumeOptions): RedisConsumption {
@@ -131,12 +132,12 @@ export class RedisDriver implements Driver {
   async info(queueName: string): Promise<QueueInfo> {
     this.#assertConnected(queueName);
     const k = this.keysOf(queueName);
-    const ask = () => this.connection.cmd.aqInfo(k.meta, k.ready, k.holders, k.consumers, k.parked, k.procPrefix, this.defaultVisibilityTimeout);
+    const ask = () => this.connection.cmd.aqInfo(k.meta, k.ready, k.holders, k.consumers, k.parked, k.delayed, k.procPrefix, this.defaultVisibilityTimeout);
     let r = await ask();
     if (r[0] === -1 && (await this.restoreQueue(queueName))) r = await ask();
     if (r[0] === -1) throw new NotFoundError('queue', queueName, `driver ${this.id}`);
-    const [ready, inFlight, consumers, expired, parked] = r as [number, number, number, number, number];
-    return { message_count: ready + inFlight, ready, in_flight: inFlight, consumer_count: consumers, parked, expired };
+    const [ready, inFlight, consumers, expired, parked, delayed] = r as [number, number, number, number, number, number];
+    return { message_count: ready + inFlight, ready, in_flight: inFlight, consumer_count: consumers, parked, delayed, expired };
   }
 
   /** @internal Keys of a queue under this driver's prefix. */

@@ -15,6 +15,12 @@ export interface QueueKeys {
   readonly meta: string;
   /** LIST of encoded messages, head = next to deliver. */
   readonly ready: string;
+  /**
+   * ZSET of messages waiting for a delay (delayed publish, retry backoff):
+   * member `<15-digit tag>:<entry>`, score = due time (ms, Redis clock).
+   * The fetch script moves due members to `ready`.
+   */
+  readonly delayed: string;
   /** ZSET consumer key -> last heartbeat (ms, Redis clock): everyone that may hold messages. */
   readonly holders: string;
   /** ZSET consumer key -> last heartbeat: consumers currently attached (for `consumer_count`). */
@@ -23,7 +29,11 @@ export interface QueueKeys {
   readonly parked: string;
   /** Prefix of the per-consumer processing HASH (token -> encoded message). */
   readonly procPrefix: string;
-  /** Pub/sub channel: the ready list went from empty to non-empty. */
+  /**
+   * Pub/sub channel: the ready list went from empty to non-empty (message
+   * `''`), or a delayed message became the queue's earliest (message: ms
+   * until it is due).
+   */
   readonly notify: string;
   /** Pub/sub channel: a fetch took messages from a full queue (room for waiting publishers). */
   readonly room: string;
@@ -37,6 +47,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
   return {
     meta: `${base}:meta`,
     ready: `${base}:ready`,
+    delayed: `${base}:delayed`,
     holders: `${base}:holders`,
     consumers: `${base}:consumers`,
     parked: `${base}:parked`,

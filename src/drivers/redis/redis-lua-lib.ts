@@ -9,9 +9,10 @@ local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local function ttl_prefix(meta)
+-- after: ms until the message becomes deliverable (a delayed publish); its life starts then.
+local function ttl_prefix(meta, after)
   local ttl = tonumber(redis.call('HGET', meta, 'message_ttl'))
-  if ttl and ttl > 0 then return string.format('%.0f', now_ms() + ttl) .. '|' end
+  if ttl and ttl > 0 then return string.format('%.0f', now_ms() + (after or 0) + ttl) .. '|' end
   return nil
 end
 local function reclaim(proc, ready)

@@ -1,4 +1,5 @@
 import { LIB } from './redis-lua-lib.ts';
+import { DELAY_LIB } from './redis-lua-delay.ts';
 
 /*
  * The Lua scripts that move a message: publish, fetch, and the settles.
@@ -13,25 +14,44 @@ import { LIB } from './redis-lua-lib.ts';
  */
 
 /**
- * KEYS meta, ready; ARGV notify-channel, payload...
- * Appends as many payloads as `max_length` allows. Returns
- * `{accepted, fail_mode}`; accepted = -1 for an undeclared queue.
+ * KEYS meta, ready, delayed; ARGV notify-channel, delay-ms, payload...
+ * Stores as many payloads as `max_length` allows (it bounds the messages
+ * waiting: ready plus delayed): at the tail of `ready`, or with a delay in
+ * the delayed set, due `delay-ms` from now (a TTL then counts from the due
+ * time). Returns `{accepted, fail_mode}`; accepted = -1 for an undeclared
+ * queue.
  */
-export const PUBLISH = `${LIB}
+export const PUBLISH = `${LIB}${DELAY_LIB}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0} end
 local meta = redis.call('HMGET', KEYS[1], 'max_length', 'on_full')
 local fail = (meta[2] == 'fail') and 1 or 0
-local n = #ARGV - 1
+local n = #ARGV - 2
 local room = n
 local max = tonumber(meta[1])
 if max and max > 0 then
-  room = math.min(n, max - redis.call('LLEN', KEYS[2]))
+  room = math.min(n, max - redis.call('LLEN', KEYS[2]) - redis.call('ZCARD', KEYS[3]))
   if room <= 0 then return {0, fail} end
+end
+local delay = tonumber(ARGV[2])
+if delay > 0 then
+  local prefix = ttl_prefix(KEYS[1], delay) or ''
+  local due = string.format('%.0f', due_after(delay))
+  local tag = redis.call('HINCRBY', KEYS[1], 'seq', room) - room
+  for i = 3, room + 2, 500 do
+    local args = {}
+    for k = i, math.min(i + 499, room + 2) do
+      args[#args + 1] = due
+      args[#args + 1] = delayed_member(tag + k - 2, prefix .. ARGV[k])
+    end
+    redis.call('ZADD', KEYS[3], unpack(args))
+  end
+  notify_if_earliest(KEYS[3], delayed_member(tag + 1, prefix .. ARGV[3]), ARGV[1], delay)
+  return {room, fail}
 end
 local prefix = ttl_prefix(KEYS[1])
 local len = 0
-for i = 2, room + 1, 1000 do
-  local j = math.min(i + 999, room + 1)
+for i = 3, room + 2, 1000 do
+  local j = math.min(i + 999, room + 2)
   if prefix then
     local batch = {}
     for k = i, j do batch[#batch + 1] = prefix .. ARGV[k] end
@@ -45,10 +65,14 @@ return {room, fail}
 `;
 
 /**
- * KEYS ready, proc, meta; ARGV count, room-channel.
- * Pops up to `count` live messages (dropping expired ones), records them in
- * the consumer's processing hash under fresh tokens, returns
- * `{first_token, payloads}` or `{0}` when the queue is empty.
+ * KEYS ready, proc, meta, delayed; ARGV count, room-channel, notify-channel.
+ * First moves the messages whose delay is over from the delayed set to the
+ * tail of `ready` (at most `PROMOTE_LIMIT`, in due order). Then pops up to
+ * `count` live messages (dropping expired ones), records them in the
+ * consumer's processing hash under fresh tokens, and returns
+ * `{first_token, payloads, wait}` (`first_token` 0 and no payloads when
+ * the queue is empty), where `wait` is the ms until the next delayed
+ * message is due (0: more are due already; -1: none waits).
  *
  * It never pops what it cannot hand back: an entry it does not recognise
  * (neither `[` nor a `<digits>|[` stamp: written by another program) is moved
@@ -56,10 +80,11 @@ return {room, fail}
  * it; and if recording the batch fails (a key of the wrong type), the
  * popped entries go back to the head before the error is returned.
  */
-export const FETCH = `${LIB}
+export const FETCH = `${LIB}${DELAY_LIB}
 local n = tonumber(ARGV[1])
+local promoted, wait = promote(KEYS[4], KEYS[1])
 local before = redis.call('LLEN', KEYS[1])
-if before == 0 then return {0} end
+if before == 0 then return {0, {}, wait} end
 local out = {}
 local now = nil
 local expired = 0
@@ -104,17 +129,34 @@ if #out > 0 then
   end
 end
 local max = tonumber(redis.pcall('HGET', KEYS[3], 'max_length'))
-if max and max > 0 and before >= max then redis.call('PUBLISH', ARGV[2], '') end
-if #out == 0 then return {0} end
-return {first, out}
+if max and max > 0 and before + redis.call('ZCARD', KEYS[4]) >= max then redis.call('PUBLISH', ARGV[2], '') end
+-- Moved onto an empty list and more than this consumer took: wake the others.
+if promoted == before and promoted > #out + expired then redis.call('PUBLISH', ARGV[3], '') end
+if #out == 0 then return {0, {}, wait} end
+return {first, out, wait}
 `;
 
 /**
- * KEYS proc, ready; ARGV token, payload, notify-channel.
- * Moves a held message to the tail with new content. 0 if it was no longer
- * held (already reclaimed by a reaper: the reclaimed copy wins).
+ * KEYS proc, ready, delayed; ARGV token, payload, notify-channel, delay-ms.
+ * Moves a held message, with new content, to the tail of `ready`, or with
+ * a delay (retry backoff) into the delayed set, due `delay-ms` from now;
+ * one step either way. 0 if it was no longer held (already reclaimed by a
+ * reaper: the reclaimed copy wins).
  */
-export const REQUEUE = `
+export const REQUEUE = `${LIB}${DELAY_LIB}
+local delay = tonumber(ARGV[4])
+if delay > 0 then
+  -- Stored before removed: if the delayed key is not a ZSET, this fails with the message still held.
+  local member = delayed_member(tonumber(ARGV[1]), ARGV[2])
+  -- Already there: this is a retry of a requeue whose reply was lost; keep its due time.
+  if redis.call('ZADD', KEYS[3], 'NX', string.format('%.0f', due_after(delay)), member) == 0 then return 0 end
+  if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then
+    redis.call('ZREM', KEYS[3], member)
+    return 0
+  end
+  notify_if_earliest(KEYS[3], member, ARGV[3], delay)
+  return 1
+end
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
 if redis.call('RPUSH', KEYS[2], ARGV[2]) == 1 then redis.call('PUBLISH', ARGV[3], '') end
 return 1

@@ -1,5 +1,6 @@
 import type { Message } from '../../message/message.ts';
 import { NotFoundError } from '../../errors/not-found-error.ts';
+import { InvalidMessageError } from '../../errors/message-errors.ts';
 import { AbortedError, DriverUnavailableError, PublishRejectedError } from '../../errors/lifecycle-errors.ts';
 import { encodeMessage } from './redis-codec.ts';
 import type { RedisDriver } from './redis-driver.ts';
@@ -21,11 +22,15 @@ const ROOM_RECHECK_MS = 100;
  * back empty without the connection dropping) is declared again, once per
  * publish, rather than reported as not found.
  *
+ * With `delayMs` the messages go to the queue's delayed set instead, due
+ * that long after the script stores them (see `redis-lua-delay.ts`).
+ *
  * A chunk whose reply is lost with the connection is reported as
  * DRIVER_UNAVAILABLE naming the first message in doubt, rather than sent
  * again: a blind retry could store it twice.
  */
-export async function publishToRedis(driver: RedisDriver, queue: string, messages: readonly Message[], signal?: AbortSignal): Promise<void> {
+export async function publishToRedis(driver: RedisDriver, queue: string, messages: readonly Message[], signal?: AbortSignal, delayMs?: number): Promise<void> {
+  const delay = checkedDelay(delayMs, `publish to ${queue}`);
   const k = driver.keysOf(queue);
   const payloads = new Array<string>(messages.length);
   for (let i = 0; i < messages.length; i++) {
@@ -41,7 +46,7 @@ export async function publishToRedis(driver: RedisDriver, queue: string, message
     let accepted: number;
     let failMode: number;
     try {
-      [accepted, failMode] = await driver.connection.cmd.aqPublish(k.meta, k.ready, k.notify, ...chunk);
+      [accepted, failMode] = await driver.connection.cmd.aqPublish(k.meta, k.ready, k.delayed, k.notify, delay, ...chunk);
     } catch (e) {
       if (driver.isFatal(e)) throw e;
       throw new DriverUnavailableError('DRIVER_UNAVAILABLE', `publish to ${queue} interrupted: ${next} of ${messages.length} messages accepted, message ${messages[next]!.id} may or may not have been`, { cause: e });
@@ -63,6 +68,22 @@ export async function publishToRedis(driver: RedisDriver, queue: string, message
       await waitForRoom(driver, k.room, signal);
     }
   }
+}
+
+/** Longest delay accepted (~1,100 years): due times stay exact integers in a ZSET score. */
+const MAX_DELAY_MS = 2 ** 45;
+
+/**
+ * A delay as whole ms (rounded up, so never early): 0 when absent. Throws
+ * INVALID_MESSAGE naming `where` for anything but a finite number from 0
+ * to {@link MAX_DELAY_MS}, before anything is stored or moved. @internal
+ */
+export function checkedDelay(delayMs: number | undefined, where: string): number {
+  if (delayMs === undefined) return 0;
+  if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0 || delayMs > MAX_DELAY_MS) {
+    throw new InvalidMessageError(`${where}: delay must be a finite number of ms from 0 to ${MAX_DELAY_MS}, got ${String(delayMs)}`);
+  }
+  return Math.ceil(delayMs);
 }
 
 /** Resolves on a room notification, after {@link ROOM_RECHECK_MS}, or when aborted (the loop then throws). */

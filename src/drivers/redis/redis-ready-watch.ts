@@ -3,6 +3,9 @@ import type { RedisConnection } from './redis-connection.ts';
 /** Safety net for a lost wake-up notification: an idle consumer with credit re-checks this often. */
 const IDLE_RECHECK_MS = 2000;
 
+/** Longest delay a Node timer takes. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Whether a queue's ready list may hold messages, as far as one consumer
  * can tell without asking Redis. A fetch that comes back short means the
@@ -11,6 +14,14 @@ const IDLE_RECHECK_MS = 2000;
  * no polling on the hot path. A notification that arrives while a fetch is
  * in flight makes that fetch's short answer stale; a re-check every
  * {@link IDLE_RECHECK_MS} covers a notification lost with a connection.
+ *
+ * Delayed messages: each fetch reply says when the queue's next delayed
+ * message is due, and so does a notification when a newly delayed message
+ * becomes the earliest. One timer, for the earliest due time heard of,
+ * wakes the consumer then: an idle consumer neither polls for delayed
+ * messages nor misses one. A timer that fires early (another consumer took
+ * that message, or the clocks round differently) costs one fetch, whose
+ * reply sets the next timer.
  * @internal
  */
 export class ReadyWatch {
@@ -21,6 +32,9 @@ export class ReadyWatch {
   /** A notification arrived while a fetch was in flight. */
   #dirty = false;
   #recheck: ReturnType<typeof setTimeout> | undefined;
+  #dueTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When {@link ReadyWatch.#dueTimer} fires (`Date.now()` ms). */
+  #dueAt = 0;
   #unlisten: (() => void) | undefined;
 
   /** `wake` is called whenever messages may have arrived (the consumer pumps). */
@@ -30,7 +44,12 @@ export class ReadyWatch {
 
   /** Starts listening on the queue's notify channel. */
   listen(connection: RedisConnection, channel: string): void {
-    this.#unlisten = connection.listen(channel, () => {
+    this.#unlisten = connection.listen(channel, (message) => {
+      if (message !== '') {
+        const ms = Number(message);
+        // A delayed message became the earliest; another program's text counts as a plain wake-up.
+        if (Number.isFinite(ms) && ms >= 0) return this.due(ms);
+      }
       if (this.#inFlight) this.#dirty = true;
       this.maybeReady = true;
       this.#wake();
@@ -63,10 +82,33 @@ export class ReadyWatch {
     this.#recheck.unref?.();
   }
 
-  /** Stops the re-check timer (the consumer stops fetching). */
+  /**
+   * A delayed message is due in `ms` (-1: none waits). Keeps the earlier of
+   * this and the timer already set, so a late or reordered report never
+   * postpones a wake-up.
+   */
+  due(ms: number): void {
+    if (ms < 0) return;
+    // A Node timer takes at most 2^31 - 1 ms (longer fires at once); waking early is harmless.
+    ms = Math.min(ms, MAX_TIMER_MS);
+    const at = Date.now() + ms;
+    if (this.#dueTimer && this.#dueAt <= at) return;
+    clearTimeout(this.#dueTimer);
+    this.#dueAt = at;
+    this.#dueTimer = setTimeout(() => {
+      this.#dueTimer = undefined;
+      this.maybeReady = true;
+      this.#wake();
+    }, ms);
+    this.#dueTimer.unref?.();
+  }
+
+  /** Stops the re-check and due timers (the consumer stops fetching). */
   stopRecheck(): void {
     clearTimeout(this.#recheck);
     this.#recheck = undefined;
+    clearTimeout(this.#dueTimer);
+    this.#dueTimer = undefined;
   }
 
   /** Stops listening and re-checking. */

@@ -69,19 +69,22 @@ return moved
 `;
 
 /**
- * KEYS meta, ready, holders, consumers, parked; ARGV proc-prefix, default visibility timeout.
- * Returns `{ready, in_flight, consumer_count, expired, parked}` or `{-1}` if undeclared.
+ * KEYS meta, ready, holders, consumers, parked, delayed; ARGV proc-prefix, default visibility timeout.
+ * Returns `{ready, in_flight, consumer_count, expired, parked, delayed}` or `{-1}` if undeclared.
+ * A delayed message whose time has come counts as ready even before a fetch has moved it.
  */
 const INFO = `${LIB}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
-local ready = redis.call('LLEN', KEYS[2])
+local now = string.format('%.0f', now_ms())
+local due = redis.call('ZCOUNT', KEYS[6], '-inf', now)
+local ready = redis.call('LLEN', KEYS[2]) + due
 local inflight = 0
 for _, c in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
   inflight = inflight + redis.call('HLEN', ARGV[1] .. c)
 end
 local vt = tonumber(redis.call('HGET', KEYS[1], 'visibility_timeout')) or tonumber(ARGV[2])
 local consumers = redis.call('ZCOUNT', KEYS[4], string.format('%.0f', now_ms() - vt), '+inf')
-return {ready, inflight, consumers, tonumber(redis.call('HGET', KEYS[1], 'expired')) or 0, redis.call('LLEN', KEYS[5])}
+return {ready, inflight, consumers, tonumber(redis.call('HGET', KEYS[1], 'expired')) or 0, redis.call('LLEN', KEYS[5]), redis.call('ZCARD', KEYS[6]) - due}
 `;
 
 type Arg = string | number;
@@ -92,16 +95,16 @@ type Arg = string | number;
  * `NOSCRIPT`, e.g. after a server restart). @internal
  */
 export interface RedisScripts {
-  aqPublish(meta: string, ready: string, notify: string, ...payloads: string[]): Promise<[number, number]>;
-  aqFetch(ready: string, proc: string, meta: string, count: number, room: string): Promise<[number, string[]?]>;
-  aqRequeue(proc: string, ready: string, token: Arg, payload: string, notify: string): Promise<number>;
+  aqPublish(meta: string, ready: string, delayed: string, notify: string, delayMs: Arg, ...payloads: string[]): Promise<[number, number]>;
+  aqFetch(ready: string, proc: string, meta: string, delayed: string, count: number, room: string, notify: string): Promise<[number, string[], number]>;
+  aqRequeue(proc: string, ready: string, delayed: string, token: Arg, payload: string, notify: string, delayMs: Arg): Promise<number>;
   aqDeadLetter(proc: string, targetMeta: string, targetReady: string, token: Arg, payload: string, notify: string): Promise<number>;
   aqRelease(proc: string, ready: string, notify: string, ...tokens: Arg[]): Promise<number>;
   aqQuarantine(proc: string, dlqMeta: string, dlqReady: string, parked: string, token: Arg, payload: string, dlqNotify: string, useDlq: Arg): Promise<number>;
   aqDeclare(meta: string, mode: 'set' | 'restore', floor: Arg, ...fields: Arg[]): Promise<number>;
   aqHeartbeat(holders: string, consumers: string, ready: string, meta: string, notify: string, procPrefix: string, consumerKey: string, attached: Arg, defaultVt: Arg): Promise<number>;
   aqLeave(holders: string, consumers: string, proc: string, ready: string, notify: string, consumerKey: string): Promise<number>;
-  aqInfo(meta: string, ready: string, holders: string, consumers: string, parked: string, procPrefix: string, defaultVt: Arg): Promise<number[]>;
+  aqInfo(meta: string, ready: string, holders: string, consumers: string, parked: string, delayed: string, procPrefix: string, defaultVt: Arg): Promise<number[]>;
 }
 
 /** A client with the actorq scripts defined on it. @internal */
@@ -110,15 +113,15 @@ export type ScriptedRedis = Redis & RedisScripts;
 /** Registers the scripts on `client` (idempotent per client). @internal */
 export function defineScripts(client: Redis): ScriptedRedis {
   const define = (name: keyof RedisScripts, numberOfKeys: number, lua: string) => client.defineCommand(name, { numberOfKeys, lua });
-  define('aqPublish', 2, PUBLISH);
-  define('aqFetch', 3, FETCH);
-  define('aqRequeue', 2, REQUEUE);
+  define('aqPublish', 3, PUBLISH);
+  define('aqFetch', 4, FETCH);
+  define('aqRequeue', 3, REQUEUE);
   define('aqDeadLetter', 3, DEAD_LETTER);
   define('aqRelease', 2, RELEASE);
   define('aqQuarantine', 4, QUARANTINE);
   define('aqDeclare', 1, DECLARE);
   define('aqHeartbeat', 4, HEARTBEAT);
   define('aqLeave', 4, LEAVE);
-  define('aqInfo', 5, INFO);
+  define('aqInfo', 6, INFO);
   return client as ScriptedRedis;
 }
