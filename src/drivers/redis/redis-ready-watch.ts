@@ -1,7 +1,7 @@
 import type { RedisConnection } from './redis-connection.ts';
 
-/** Safety net for a lost wake-up notification: an idle consumer with credit re-checks this often. */
-const IDLE_RECHECK_MS = 2000;
+/** Safety net for a lost wake-up notification: an idle consumer with credit re-checks this often. @internal */
+export const IDLE_RECHECK_MS = 2000;
 
 /** Longest delay a Node timer takes. */
 const MAX_TIMER_MS = 2 ** 31 - 1;

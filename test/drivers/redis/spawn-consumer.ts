@@ -7,6 +7,10 @@ export interface ConsumerChild {
   readonly process: ChildProcess;
   readonly got: string[];
   readonly acked: string[];
+  /** IDs requeued with a delay (the child's `requeueDelayMs` option). */
+  readonly requeued: string[];
+  /** When (parent's `Date.now()`) each `got` line arrived, in the same order as `got`. */
+  readonly gotAt: number[];
   /** Resolves once the child is attached to its queue. */
   readonly ready: Promise<void>;
   /** Resolves when the process has exited. */
@@ -20,14 +24,20 @@ export function spawnConsumer(options: Record<string, unknown>): ConsumerChild {
   const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const got: string[] = [];
   const acked: string[] = [];
+  const requeued: string[] = [];
+  const gotAt: number[] = [];
   let onReady!: () => void;
   const ready = new Promise<void>((r) => (onReady = r));
   createInterface({ input: proc.stdout! }).on('line', (line) => {
-    const e = JSON.parse(line) as { ready?: true; got?: string; acked?: string };
+    const e = JSON.parse(line) as { ready?: true; got?: string; acked?: string; requeued?: string };
     if (e.ready) onReady();
-    if (e.got !== undefined) got.push(e.got);
+    if (e.got !== undefined) {
+      got.push(e.got);
+      gotAt.push(Date.now());
+    }
+    if (e.requeued !== undefined) requeued.push(e.requeued);
     if (e.acked !== undefined) acked.push(e.acked);
   });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  return { process: proc, got, acked, ready, exited };
+  return { process: proc, got, acked, requeued, gotAt, ready, exited };
 }
