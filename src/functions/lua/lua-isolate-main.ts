@@ -24,10 +24,12 @@ import { capWasmMemory, takeLimitReached } from './lua-memory-cap.ts';
 import { LuaStatePool } from './lua-pool.ts';
 import { CALL_STRIDE, DoneKind, Op, type IsolateInit, type ToIsolate } from './lua-protocol.ts';
 import { RemoteCall, type RemoteCallHost } from './lua-remote-call.ts';
+import { jsonExact } from './lua-raw-support.ts';
 import type { LuaOutcome } from './lua-state.ts';
 import { cloneable } from './lua-cloneable.ts';
 
 const port = parentPort!;
+const NO_HEADERS: Readonly<Headers> = Object.freeze({});
 let pool: LuaStatePool | undefined;
 let progress: Int32Array | undefined;
 const calls = new Map<number, RemoteCall>();
@@ -35,9 +37,13 @@ const requests = new Map<number, { resolve: (value: unknown) => void; reject: (e
 let lastRequest = 0;
 let outbox: unknown[] = [];
 let flushScheduled = false;
+/** While a message is handled its end flushes; no separate turn is needed. */
+let handling = false;
 
 const host: RemoteCallHost = {
   push(op, a, b, c, d, e) {
+    // Publish data and settle reasons come through wasmoon's conversion: anything may be in them.
+    if (op === Op.publish || op === Op.settle) jsonExact.value = false;
     if (op === Op.publish) outbox.push(op, a, b, c, d, e);
     else if (op === Op.log) outbox.push(op, a, b, c, d);
     else outbox.push(op, a, b, c);
@@ -59,12 +65,19 @@ const loadLogger: Logger = {
   error: (m, f) => host.push(Op.log, 0, 'error', m, f),
 };
 
-port.on('message', (message: ToIsolate) => {
-  if (message.init) void init(message.init);
-  if (message.replies) answer(message.replies);
-  if (message.stops) for (const id of message.stops) calls.get(id)?.abort();
-  if (message.calls) start(message.calls);
-  flush();
+port.on('message', (data: ToIsolate | string) => {
+  // A batch of calls comes as JSON text (see lua-isolate.ts), anything else as an object.
+  const message: ToIsolate = typeof data === 'string' ? { calls: JSON.parse(data) as unknown[] } : data;
+  handling = true;
+  try {
+    if (message.init) void init(message.init);
+    if (message.replies) answer(message.replies);
+    if (message.stops) for (const id of message.stops) calls.get(id)?.abort();
+    if (message.calls) start(message.calls);
+  } finally {
+    handling = false;
+    flush();
+  }
 });
 port.postMessage({ type: 'booted' });
 
@@ -75,7 +88,7 @@ async function init(data: IsolateInit): Promise<void> {
     pool = await LuaStatePool.create({ ...data.spec, loadLogger });
     // Marked as the call enters a state, not on arrival: a call queued behind a stuck one has not started.
     const started = progress;
-    pool.onCallStart = (ctx) => Atomics.store(started, (ctx as RemoteCall).slot, 1);
+    pool.onCallStart = (ctx) => Atomics.store(started, ctx.slot, 1);
     flush();
     port.postMessage({ type: 'ready' });
   } catch (e) {
@@ -88,11 +101,12 @@ async function init(data: IsolateInit): Promise<void> {
 function start(batch: unknown[]): void {
   for (let i = 0; i < batch.length; i += CALL_STRIDE) {
     const id = batch[i] as number;
-    const ctx = new RemoteCall(host, id, batch[i + 1] as number, batch[i + 3] as string, batch[i + 4] as Readonly<Headers>);
+    // Without the queue module the message's ID and headers do not come (nothing could read them).
+    const ctx = new RemoteCall(host, id, batch[i + 1] as number, (batch[i + 3] as string | undefined) ?? '', (batch[i + 4] as Readonly<Headers> | undefined) ?? NO_HEADERS);
     calls.set(id, ctx);
     let outcome: LuaOutcome | Promise<LuaOutcome>;
     try {
-      outcome = pool!.run(batch[i + 5], ctx, batch[i + 2] as number);
+      outcome = pool!.run(batch[i + 5], ctx, (batch[i + 2] as number) || Infinity);
     } catch (e) {
       outcome = Promise.reject(e);
     }
@@ -148,7 +162,7 @@ function answer(replies: unknown[]): void {
 }
 
 function schedule(): void {
-  if (flushScheduled) return;
+  if (flushScheduled || handling) return;
   flushScheduled = true;
   setImmediate(flush);
 }
@@ -159,8 +173,14 @@ function flush(): void {
   if (outbox.length === 0) return;
   const ops = outbox;
   outbox = [];
+  const exact = jsonExact.value;
+  jsonExact.value = true;
   try {
-    port.postMessage({ type: 'ops', ops });
+    // Plain data goes as JSON text (cheaper to send and to read than
+    // structured clone); otherwise structured clone keeps what JSON would
+    // change: one object reached twice, NaN, a cycle.
+    if (exact) port.postMessage(JSON.stringify(ops));
+    else port.postMessage({ type: 'ops', ops });
   } catch {
     // A value structured clone refuses (a Lua function in a result or a log
     // field): send the same operations with such values described instead.

@@ -46,6 +46,12 @@ export class LuaIsolate {
   retiring = false;
   readonly #worker: Worker;
   readonly #owner: IsolateOwner;
+  /**
+   * Whether calls carry their message's ID and headers: only a script that
+   * may `require("queue")` can read them, and on the in-memory driver both
+   * are made on first read.
+   */
+  readonly #withMessage: boolean;
   readonly #freeSlots: number[] = Array.from({ length: ISOLATE_SLOTS }, (_, i) => ISOLATE_SLOTS - 1 - i);
   #calls: unknown[] = [];
   #stops: number[] = [];
@@ -54,9 +60,10 @@ export class LuaIsolate {
   #terminated = false;
   #exitError: Error | undefined;
 
-  private constructor(worker: Worker, owner: IsolateOwner) {
+  private constructor(worker: Worker, owner: IsolateOwner, withMessage: boolean) {
     this.#worker = worker;
     this.#owner = owner;
+    this.#withMessage = withMessage;
   }
 
   /**
@@ -68,11 +75,11 @@ export class LuaIsolate {
     const limitMb = Math.max(64, Math.ceil(options.init.memoryLimit / MiB));
     const worker = new Worker(entryUrl, {
       // The parent's flags (a loader, inspector ports) are not for this thread.
-      execArgv: [],
+      execArgv: process.env['LUA_PROF'] ? ['--cpu-prof', '--cpu-prof-dir=/tmp/luaproto/cpuprof'] : [],
       name: `lua ${options.entry.id}`,
       resourceLimits: { maxOldGenerationSizeMb: limitMb },
     });
-    const isolate = new LuaIsolate(worker, options.owner);
+    const isolate = new LuaIsolate(worker, options.owner, options.init.spec.modules.includes('queue'));
     return new Promise((resolve, reject) => {
       let loading = true;
       let timer: NodeJS.Timeout | undefined;
@@ -82,7 +89,9 @@ export class LuaIsolate {
         void isolate.terminate();
         reject(error);
       };
-      worker.on('message', (message: FromIsolate) => {
+      worker.on('message', (message: FromIsolate | string) => {
+        if (isolate.#terminated) return; // sent before it was terminated: its calls are settled already
+        if (typeof message === 'string') return options.owner.onOps(isolate, JSON.parse(message) as unknown[]);
         if (message.type === 'ops') return options.owner.onOps(isolate, message.ops);
         if (!loading) return;
         if (message.type === 'booted') {
@@ -123,7 +132,9 @@ export class LuaIsolate {
     this.progress[slot] = 0;
     if (this.calls.size === 0) this.#worker.ref();
     this.calls.set(call.id, call);
-    this.#calls.push(call.id, slot, call.deadline, call.ctx.message.id, call.ctx.message.headers, call.body);
+    const deadline = call.deadline === Infinity ? 0 : call.deadline;
+    if (this.#withMessage) this.#calls.push(call.id, slot, deadline, call.ctx.message.id, call.ctx.message.headers, call.body);
+    else this.#calls.push(call.id, slot, deadline, null, null, call.body);
     this.#schedule();
   }
 
@@ -167,9 +178,10 @@ export class LuaIsolate {
   #schedule(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    // setImmediate, not a microtask: every call the consumers start in this
-    // turn (several workers resumed by one batch of results) goes in one message.
-    setImmediate(() => this.#flush());
+    // At the end of this microtask checkpoint: the calls the consumers start
+    // together (several workers resumed by one batch of results, or handed
+    // one delivery batch) are all made by then, and go in one message.
+    queueMicrotask(() => this.#flush());
   }
 
   #flush(): void {
@@ -177,8 +189,19 @@ export class LuaIsolate {
     if (this.#terminated) return;
     const message: { calls?: unknown[]; stops?: number[]; replies?: unknown[] } = {};
     if (this.#calls.length > 0) {
-      message.calls = this.#calls;
+      const calls = this.#calls;
       this.#calls = [];
+      // As JSON text: bodies are JSON data (the body rule), and text crosses
+      // threads for a copy where structured clone writes and reads every
+      // value. A body JSON cannot write (a cycle, from a direct caller) goes
+      // by structured clone.
+      let text: string | undefined;
+      try {
+        text = JSON.stringify(calls);
+      } catch {
+        message.calls = calls;
+      }
+      if (text !== undefined) this.#worker.postMessage(text);
     }
     if (this.#stops.length > 0) {
       message.stops = this.#stops;
@@ -188,7 +211,7 @@ export class LuaIsolate {
       message.replies = this.#replies;
       this.#replies = [];
     }
-    this.#post(message);
+    if (message.calls || message.stops || message.replies) this.#post(message);
   }
 
   #post(message: ToIsolate): void {

@@ -1,4 +1,4 @@
-import type { HandlerContext } from '../handler.ts';
+import type { RemoteCall } from './lua-remote-call.ts';
 import { LuaState, type LuaOutcome, type LuaStateSpec } from './lua-state.ts';
 
 /**
@@ -12,7 +12,7 @@ import { LuaState, type LuaOutcome, type LuaStateSpec } from './lua-state.ts';
 export class LuaStatePool {
   readonly #spec: LuaStateSpec;
   /** Called as each call enters its state (after any wait for a new state). */
-  onCallStart: ((ctx: HandlerContext) => void) | undefined;
+  onCallStart: ((ctx: RemoteCall) => void) | undefined;
   readonly #idle: LuaState[] = [];
   readonly #all = new Set<LuaState>();
   #closed = false;
@@ -45,14 +45,14 @@ export class LuaStatePool {
    * idle and the script does not yield, else as a promise. A closed pool
    * rejects. `deadline`: see {@link LuaState.call}.
    */
-  run(body: unknown, ctx: HandlerContext, deadline?: number): LuaOutcome | Promise<LuaOutcome> {
+  run(body: unknown, ctx: RemoteCall, deadline?: number): LuaOutcome | Promise<LuaOutcome> {
     if (this.#closed) return Promise.reject(new Error(`lua function ${this.#spec.entry.id} is closed`));
     const state = this.#idle.pop();
     if (state === undefined) return this.#grow().then((grown) => this.#runOn(grown, body, ctx, deadline));
     return this.#runOn(state, body, ctx, deadline);
   }
 
-  #runOn(state: LuaState, body: unknown, ctx: HandlerContext, deadline: number | undefined): LuaOutcome | Promise<LuaOutcome> {
+  #runOn(state: LuaState, body: unknown, ctx: RemoteCall, deadline: number | undefined): LuaOutcome | Promise<LuaOutcome> {
     let result: LuaOutcome | Promise<LuaOutcome>;
     this.onCallStart?.(ctx);
     try {

@@ -17,7 +17,12 @@ import type { LuaStateSpec } from './lua-state.ts';
  * @internal
  */
 
-/** A call as the isolate gets it: `[id, slot, deadline, messageId, headers, body]` in {@link ToIsolate.calls}. */
+/**
+ * A call as the isolate gets it: `[id, slot, deadline, messageId, headers,
+ * body]` in {@link ToIsolate.calls}; deadline 0 for none, message ID and
+ * headers null unless the function lists the queue module. A batch of
+ * calls alone travels as its JSON text.
+ */
 export const CALL_STRIDE = 6;
 
 /** Operations an isolate sends, each followed by a fixed number of values. @internal */
@@ -84,5 +89,5 @@ export type FromIsolate =
   | { readonly type: 'ready' }
   /** Loading failed: a configuration problem (issues) or another error (message). */
   | { readonly type: 'failed'; readonly issues?: readonly ConfigIssue[]; readonly message: string }
-  /** Operations, {@link Op} codes each followed by their values. */
+  /** Operations, {@link Op} codes each followed by their values (or the same array as JSON text, for plain data). */
   | { readonly type: 'ops'; readonly ops: unknown[] };

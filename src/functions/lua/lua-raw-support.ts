@@ -9,6 +9,15 @@ export const T_BOOLEAN = 1;
 export const T_NUMBER = 3;
 export const T_STRING = 4;
 export const T_TABLE = 5;
+/**
+ * Whether every value read since the flag was last reset is plain JSON
+ * data: no value left to wasmoon (functions, metatables, cycles), no table
+ * reached twice (one JS object, which JSON would write twice), no NaN or
+ * infinity. The isolate sends its operations as JSON text while this
+ * holds, and by structured clone otherwise (see lua-isolate-main.ts).
+ */
+export const jsonExact = { value: true };
+
 /** Deeper data goes through wasmoon, which handles it (or fails) as before. */
 export const MAX_DEPTH = 64;
 /** Bodies with more objects than this go through wasmoon (the repeat check is linear). */

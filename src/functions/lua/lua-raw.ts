@@ -2,6 +2,7 @@ import type { LuaWasm } from 'wasmoon';
 import {
   intKey,
   isDigit,
+  jsonExact,
   MAX_DEPTH,
   MAX_OBJECTS,
   rawFunctions,
@@ -101,8 +102,11 @@ export class LuaRaw {
     const m = this.#m;
     const abs = index < 0 ? m._lua_gettop(L) + index + 1 : index;
     const type: number = m._lua_type(L, abs);
-    if (type !== T_TABLE) return type === T_NONE ? undefined : this.#scalar(L, abs, type);
-    return this.#table(L, abs, 0, undefined);
+    let value: unknown;
+    if (type !== T_TABLE) value = type === T_NONE ? undefined : this.#scalar(L, abs, type);
+    else value = this.#table(L, abs, 0, undefined);
+    if (value === SLOW) jsonExact.value = false;
+    return value;
   }
 
   /** The string at `index` (which must hold a string: numbers would be converted in place). */
@@ -231,8 +235,11 @@ export class LuaRaw {
         return null; // as wasmoon; callers turn a top-level nil into undefined
       case T_BOOLEAN:
         return this.#m._lua_toboolean(L, index) !== 0;
-      case T_NUMBER:
-        return this.#m._lua_tonumberx(L, index, 0);
+      case T_NUMBER: {
+        const n: number = this.#m._lua_tonumberx(L, index, 0);
+        if (n - n !== 0) jsonExact.value = false; // NaN or an infinity
+        return n;
+      }
       case T_STRING:
         return this.readString(L, index);
       default:
@@ -253,7 +260,10 @@ export class LuaRaw {
     if (done !== undefined) {
       ptr = m._lua_topointer(L, index);
       const seen = done.get(ptr);
-      if (seen !== undefined) return seen;
+      if (seen !== undefined) {
+        jsonExact.value = false;
+        return seen;
+      }
       done.set(ptr, SLOW); // open: reaching it again before it is done is a cycle
     }
     if (depth >= MAX_DEPTH || !m._lua_checkstack(L, 4)) return SLOW;

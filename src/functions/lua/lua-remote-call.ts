@@ -35,6 +35,8 @@ export class RemoteCall implements HandlerContext, MessageHandle {
   readonly slot: number;
   readonly id: string;
   readonly headers: Readonly<Headers>;
+  /** The main thread asked this call to stop (read by the debug hook: a plain flag is cheapest). */
+  aborted: boolean;
   // TS-private fields assigned in the constructor: one of these is made
   // per message, and plain assignment gives every instance one shape.
   private readonly host: RemoteCallHost;
@@ -48,6 +50,7 @@ export class RemoteCall implements HandlerContext, MessageHandle {
     this.slot = slot;
     this.id = messageId;
     this.headers = headers;
+    this.aborted = false;
     this.controller = undefined;
     this.callLogger = undefined;
     this.settled = undefined;
@@ -66,14 +69,22 @@ export class RemoteCall implements HandlerContext, MessageHandle {
     return (this.callLogger ??= new CallLogger(this.host, this.callId));
   }
 
-  /** Aborts when the main thread asks this call to stop (made on first read, as the consumer does). */
+  /**
+   * Aborts when the main thread asks this call to stop. Made on first read
+   * (a wait on a publish reads it), as the consumer does.
+   */
   get signal(): AbortSignal {
-    return (this.controller ??= new AbortController()).signal;
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort();
+    }
+    return this.controller.signal;
   }
 
   /** The main thread asked this call to stop. */
   abort(): void {
-    (this.controller ??= new AbortController()).abort();
+    this.aborted = true;
+    this.controller?.abort();
   }
 
   header(name: string): Headers[string] | undefined {

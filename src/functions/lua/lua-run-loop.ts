@@ -76,16 +76,17 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  */
 function settledOrStopped(promise: PromiseLike<unknown>, call: LuaCall): Promise<void> {
   const done = () => undefined;
-  if (call.deadline === Infinity && !call.signal) return Promise.resolve(promise).then(done, done);
+  const signal = call.ctx?.signal;
+  if (call.deadline === Infinity && !signal) return Promise.resolve(promise).then(done, done);
   return new Promise<void>((resolve) => {
     let timer: NodeJS.Timeout | undefined;
     const finish = () => {
       if (timer) clearTimeout(timer);
-      call.signal?.removeEventListener('abort', finish);
+      signal?.removeEventListener('abort', finish);
       resolve();
     };
     if (call.deadline !== Infinity) timer = setTimeout(finish, Math.max(0, call.deadline - Date.now()));
-    call.signal?.addEventListener('abort', finish, { once: true });
+    signal?.addEventListener('abort', finish, { once: true });
     promise.then(finish, finish);
   });
 }

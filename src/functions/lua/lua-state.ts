@@ -1,12 +1,13 @@
 import { LUA_REGISTRYINDEX, LuaEventMasks, LuaType, type LuaEngine, type LuaThread } from 'wasmoon';
 import type { FunctionEntry } from '../../config/entry-types.ts';
 import type { Logger } from '../../util/logger.ts';
-import type { HandlerContext } from '../handler.ts';
 import { createLuaBridge } from './lua-bridge.ts';
-import { newLuaCall, checkStopped, type LuaCall } from './lua-call.ts';
+import { checkStopped, LuaCall } from './lua-call.ts';
 import { createLuaEngine } from './lua-engine.ts';
 import { createNativeLog } from './lua-native.ts';
+import type { RemoteCall } from './lua-remote-call.ts';
 import { LuaRaw, SLOW } from './lua-raw.ts';
+import { jsonExact } from './lua-raw-support.ts';
 import { runLuaThread, type LuaRunResult } from './lua-run-loop.ts';
 import { luaLoadError, type LuaSourceFile } from './lua-source.ts';
 import { toLuaValue } from './lua-values.ts';
@@ -94,13 +95,13 @@ export class LuaState {
    * this is the per-message path. Synchronous unless the script yields
    * (see `runLuaThread`). `deadline` (epoch ms) replaces "now + limit".
    */
-  call(body: unknown, ctx: HandlerContext, deadline?: number): LuaOutcome | Promise<LuaOutcome> {
+  call(body: unknown, ctx: RemoteCall, deadline?: number): LuaOutcome | Promise<LuaOutcome> {
     const thread = this.#thread;
     const raw = this.#raw;
     const L = thread.address;
     raw.pushRef(L, LUA_REGISTRYINDEX, this.#handlerRef);
     if (!raw.push(L, body)) thread.pushValue(toLuaValue(body));
-    const call = (this.#call = newLuaCall(ctx, this.#limitMs, deadline));
+    const call = (this.#call = new LuaCall(ctx, this.#limitMs, deadline));
     let run: LuaRunResult | Promise<LuaRunResult>;
     try {
       run = runLuaThread(thread, raw, 1, call);
@@ -136,6 +137,7 @@ export class LuaState {
       }
       if (run.kind === 'error') {
         const error: unknown = thread.getValue(-1);
+        if (typeof error !== 'string') jsonExact.value = false;
         thread.lua.lua_resetthread(L);
         return { kind: 'raised', error };
       }
@@ -230,7 +232,7 @@ export class LuaState {
 
   /** Runs a loaded chunk outside any handler call; returns the error text, if any. */
   async #runLoading(nargs: number): Promise<string | undefined> {
-    const call = (this.#call = newLuaCall(undefined, this.#limitMs));
+    const call = (this.#call = new LuaCall(undefined, this.#limitMs));
     try {
       const run = await runLuaThread(this.#thread, this.#raw, nargs, call);
       if (run.kind === 'ok') return undefined;
