@@ -72,7 +72,8 @@ describe('amqp driver reconnect', () => {
     for (const d of seen.slice(2)) await c.ack(d);
     await eventually(async () => (await driver.info(q)).message_count === 0, 5000, 'queue drained');
     await c.cancel();
-  });
+    // rabbitmqctl alone takes seconds on a loaded machine.
+  }, 30_000);
 
   it('a publish during an outage waits up to publish_timeout, then fails with a retryable error; after the outage it succeeds', async () => {
     const { proxy, driver } = await proxied({ publish_timeout: 400, reconnect_delay: 50, reconnect_max_delay: 100 });
