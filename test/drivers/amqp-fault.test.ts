@@ -75,7 +75,8 @@ describe('amqp: connection cuts through a fault proxy (the shared broker is neve
     for (const r of runtimes) await r.stop().catch(() => undefined);
     for (const p of proxies) await p.close();
     for (const q of queues) await destroyQueue(q).catch(() => undefined);
-  });
+    // Stopping runtimes and deleting queues can take a while on a loaded machine; a cut-short hook would leave queues behind.
+  }, 60_000);
 
   it('publishing and consuming resume by themselves after repeated cuts under load; every confirmed message is handled', async () => {
     const { proxy, handled, runtime } = await setup();

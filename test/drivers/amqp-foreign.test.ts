@@ -78,7 +78,8 @@ describe('amqp: messages from other programs', () => {
   afterAll(async () => {
     for (const r of runtimes) await r.stop().catch(() => undefined);
     for (const q of queues) await destroyQueue(q).catch(() => undefined);
-  });
+    // Stopping runtimes and deleting queues can take a while on a loaded machine; a cut-short hook would leave queues behind.
+  }, 60_000);
 
   it('dead-letters each undecodable kind with its bytes intact, handles every good one, and keeps consuming', async () => {
     const tasks = uniqueQueueName('foreign');

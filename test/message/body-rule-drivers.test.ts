@@ -54,7 +54,8 @@ describe.each(RUNTIME_TARGETS.map((t) => [t.name, t] as const))('one body rule a
   };
   afterAll(async () => {
     for (const s of setups) await s.dispose();
-  });
+    // Stopping runtimes and deleting queues can take a while on a loaded machine; a cut-short hook would leave queues behind.
+  }, 60_000);
 
   it('refuses every non-JSON body with InvalidMessageError naming the path, storing nothing', async () => {
     const { runtime } = await make();
