@@ -10,12 +10,17 @@ import type { AmqpSession } from './amqp-session.ts';
 import { ConsumerChannel } from './consumer-channel.ts';
 import { decodeDelivery } from './message-decoder.ts';
 import { isChannelClosedError, isNotFound } from './amqp-errors.ts';
+import { checkedDelay } from './delay-ladder.ts';
 
 /** What a consumption needs from its driver. @internal */
 export interface ConsumptionHost {
   readonly driverId: string;
-  /** Publishes a copy of `delivery` (same ID and bytes, new headers) to `queue`, confirmed; one attempt. */
-  publishCopy(queue: string, delivery: AmqpDelivery, headers: Headers): Promise<void>;
+  /**
+   * Publishes a copy of `delivery` (same ID and bytes, new headers) to
+   * `queue`, confirmed; one attempt. With `delayMs` > 0 it goes through the
+   * queue's delay queue for that delay.
+   */
+  publishCopy(queue: string, delivery: AmqpDelivery, headers: Headers, delayMs?: number): Promise<void>;
   /**
    * Stores a copy of an undecodable delivery (its raw bytes) in the queue's
    * dead-letter queue or its parked queue, confirmed, and logs it; rejects
@@ -200,8 +205,16 @@ export class AmqpConsumption implements Consumption {
     for (const delivery of deliveries) (delivery as AmqpDelivery).channel.nack(delivery as AmqpDelivery);
   }
 
-  requeue(delivery: Delivery, headers: Headers): Promise<void> {
-    return this.#track(this.#moveTo(this.queueName, delivery as AmqpDelivery, headers));
+  /** With `delayMs`, the copy waits in a delay queue (see `delay-ladder.ts`); the original is acked once it is confirmed there. */
+  requeue(delivery: Delivery, headers: Headers, delayMs?: number): Promise<void> {
+    let delay: number;
+    try {
+      // Checked first: a bad delay leaves the message in flight, not lost.
+      delay = checkedDelay(delayMs, `requeue of message ${delivery.id} on ${this.queueName}`);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#track(this.#moveTo(this.queueName, delivery as AmqpDelivery, headers, delay));
   }
 
   deadLetter(delivery: Delivery, targetQueueName: string, headers: Headers): Promise<void> {
@@ -225,13 +238,13 @@ export class AmqpConsumption implements Consumption {
    * crash between the two steps leaves both, so a duplicate is possible but
    * never a loss.
    */
-  async #moveTo(queue: string, d: AmqpDelivery, headers: Headers): Promise<void> {
+  async #moveTo(queue: string, d: AmqpDelivery, headers: Headers, delayMs = 0): Promise<void> {
     if (d.settled) return;
     d.settled = true;
     // The channel is gone: the broker has already put the original back.
     if (!d.channel.open) return;
     try {
-      await this.#host.publishCopy(queue, d, headers);
+      await this.#host.publishCopy(queue, d, headers, delayMs);
     } catch (e) {
       d.channel.nackSettled(d);
       throw e;

@@ -17,6 +17,9 @@ import { brokerReason, isChannelClosedError, isNotFound, isPreconditionFailed } 
 import { scrubSecrets } from './mask-url.ts';
 import { delay, untilAborted } from './wait.ts';
 import { parkedQueueName, setAside, type SetAsideHost } from './set-aside.ts';
+import { checkedDelay } from './delay-ladder.ts';
+import { DelayQueues } from './delay-queues.ts';
+import { delayedCopy, delayGroups } from './delay-routing.ts';
 
 /** `basic.qos` when neither the consumer nor `prefetch_count` gives one (core default prefetch 10 + concurrency 1). */
 const DEFAULT_QOS = 11;
@@ -63,6 +66,8 @@ export class AmqpDriver implements Driver {
   readonly #supervisor: ConnectionSupervisor;
   readonly #queues = new Map<string, QueueDeclaration>();
   readonly #consumptions = new Set<AmqpConsumption>();
+  /** Delay queues used for delayed publishes and retry backoff (see `delay-ladder.ts`). */
+  readonly #delays: DelayQueues;
   /** Aborted by `stop()`; a new one per start, since the driver can be started again. */
   #stopSignal = new AbortController();
   /** What consumptions call back into. */
@@ -95,11 +100,12 @@ export class AmqpDriver implements Driver {
       },
       sendConfirmed: (queue, copy) => this.#sendConfirmed(queue, copy),
     };
+    this.#delays = new DelayQueues((queue) => this.#queues.get(queue)?.id ?? queue);
     this.#host = {
       driverId: id,
       assertDeclared: (queue) => this.assertDeclared(queue),
       forget: (c) => void this.#consumptions.delete(c),
-      publishCopy: (queue, d, headers) => this.#publishCopy(queue, d, headers),
+      publishCopy: (queue, d, headers, delayMs) => this.#publishCopy(queue, d, headers, delayMs),
       setAside: (queue, d, reason) => setAside(setAsideHost, queue, d.raw, reason),
     };
   }
@@ -168,13 +174,26 @@ export class AmqpDriver implements Driver {
     this.#assertNotStopped();
     this.assertDeclared(queueName);
     if (messages.length === 0) return;
+    const delayMs = checkedDelay(options?.delayMs, `publish to ${queueName}`);
     const encoded = messages.map((m) => encodeMessage(m, queueName));
     const deadline = Date.now() + this.#options.publish_timeout;
-    let indexes = encoded.map((_, i) => i);
+    const signal = options?.signal;
+    const groups = delayGroups(encoded, delayMs);
+    if (!groups) return this.#sendAll(queueName, encoded, encoded.map((_, i) => i), deadline, signal);
+    // Waiting messages go to the delay queue of their level, which hands them back when due.
+    const copies = encoded.map(delayedCopy);
+    for (const [level, indexes] of groups) {
+      if (level === 0) await this.#sendAll(queueName, encoded, indexes, deadline, signal);
+      else await this.#delays.send(() => this.#liveSession(deadline, signal), queueName, level, (target) => this.#sendAll(target, copies, indexes, deadline, signal));
+    }
+  }
+
+  /** Sends `indexes` of `encoded` to `queue`, confirmed; those a lost connection left unconfirmed go again once it is back. */
+  async #sendAll(queue: string, encoded: readonly EncodedMessage[], indexes: readonly number[], deadline: number, signal: AbortSignal | undefined): Promise<void> {
     for (;;) {
-      const session = await this.#liveSession(deadline, options?.signal);
-      const out = await session.publisher.send(queueName, encoded, indexes);
-      this.#checkOutcome(queueName, encoded, out.nacked, out.unroutable);
+      const session = await this.#liveSession(deadline, signal);
+      const out = await session.publisher.send(queue, encoded, indexes);
+      this.#checkOutcome(queue, encoded, out.nacked, out.unroutable);
       if (out.lost.length === 0) return;
       // The connection dropped before these were confirmed: send them again
       // once it is back (the broker may hold a copy: at-least-once).
@@ -207,12 +226,14 @@ export class AmqpDriver implements Driver {
     let inFlight = 0;
     for (const c of this.#consumptions) if (c.queueName === queueName) inFlight += c.inFlight;
     // The broker's count excludes unacked messages; add the ones this process holds.
-    const info = { message_count: reply.messageCount + inFlight, ready: reply.messageCount, in_flight: inFlight, consumer_count: reply.consumerCount };
+    const failed = (e: unknown): never => {
+      throw new DriverUnavailableError('DRIVER_UNAVAILABLE', `driver ${this.id}: info for ${queueName} failed: ${this.#scrub(e)}`, { cause: e });
+    };
+    const delayed = await this.#delays.count(session, queueName).catch(failed);
+    const info = { message_count: reply.messageCount + inFlight, ready: reply.messageCount, in_flight: inFlight, consumer_count: reply.consumerCount, delayed };
     // Undecodable deliveries are parked only where no same-driver dead-letter queue takes them.
     if (this.#queues.get(queueName)?.deadLetterName !== undefined) return info;
-    const parked = await session.messageCountIfExists(parkedQueueName(queueName)).catch((e: unknown) => {
-      throw new DriverUnavailableError('DRIVER_UNAVAILABLE', `driver ${this.id}: info for ${queueName} failed: ${this.#scrub(e)}`, { cause: e });
-    });
+    const parked = await session.messageCountIfExists(parkedQueueName(queueName)).catch(failed);
     return { ...info, parked };
   }
 
@@ -222,11 +243,19 @@ export class AmqpDriver implements Driver {
   }
 
 
-  /** One confirmed attempt: if the connection drops meanwhile, the original comes back from the broker anyway. */
-  async #publishCopy(queue: string, d: AmqpDelivery, headers: Headers): Promise<void> {
+  /**
+   * One confirmed attempt: if the connection drops meanwhile, the original
+   * comes back from the broker anyway. With `delayMs` the copy goes to the
+   * delay queue of its level, which hands it back to `queue` when due.
+   */
+  async #publishCopy(queue: string, d: AmqpDelivery, headers: Headers, delayMs = 0): Promise<void> {
     const properties = encodeProperties(d.id, headers, queue);
     properties.contentType = d.raw.properties.contentType ?? JSON_CONTENT_TYPE;
-    await this.#sendConfirmed(queue, { id: d.id, content: d.raw.content, properties });
+    const copy: EncodedMessage = { id: d.id, content: d.raw.content, properties };
+    if (delayMs === 0) return this.#sendConfirmed(queue, copy);
+    const delayed = delayedCopy(copy);
+    const deadline = Date.now() + this.#options.publish_timeout;
+    await this.#delays.send(() => this.#liveSession(deadline), queue, delayMs, (target) => this.#sendConfirmed(target, delayed));
   }
 
   /** Publishes one message and waits for its confirm; a connection lost meanwhile is an error, not a retry. */
@@ -284,6 +313,7 @@ export class AmqpDriver implements Driver {
     }
     try {
       for (const q of this.#queues.values()) await this.#assertQueue(session, q);
+      await this.#delays.redeclare(session, (source) => this.#queues.has(source));
       this.#session = session;
       // A Set's iterator also visits consumptions added while this loop awaits.
       for (const c of this.#consumptions) await c.attach(session);

@@ -90,6 +90,34 @@ export class AmqpSession {
     }
   }
 
+  /**
+   * Ready messages of several queues, `undefined` for one that does not
+   * exist. One channel of its own, opened again after each missing queue
+   * (the broker closes the channel that asks about one).
+   */
+  async messageCounts(names: readonly string[]): Promise<(number | undefined)[]> {
+    const counts: (number | undefined)[] = [];
+    let channel: Channel | undefined;
+    try {
+      for (const name of names) {
+        if (!channel) {
+          channel = await this.connection.createChannel();
+          channel.on('error', () => undefined);
+        }
+        try {
+          counts.push((await channel.checkQueue(name)).messageCount);
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+          counts.push(undefined);
+          channel = undefined;
+        }
+      }
+    } finally {
+      await channel?.close().catch(() => undefined);
+    }
+    return counts;
+  }
+
   /** Deletes a queue (tests and tools). */
   deleteQueue(name: string): Promise<Replies.DeleteQueue> {
     return this.#withOps((ch) => ch.deleteQueue(name));

@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { AmqpDriver } from '../../../src/drivers/amqp/amqp-driver.ts';
 import { amqpDriverSchema } from '../../../src/drivers/amqp/amqp-options.ts';
+import { delayLevel, delayQueueName } from '../../../src/drivers/amqp/delay-ladder.ts';
 
 const run = promisify(execFile);
 
@@ -26,6 +27,30 @@ export async function destroyQueue(name: string): Promise<void> {
   try {
     const ch = await conn.createChannel();
     await ch.deleteQueue(name);
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
+}
+
+/** Every delay level up to `maxMs` (the driver's ladder, see `delay-ladder.ts`). */
+export function delayLevelsUpTo(maxMs: number): number[] {
+  const levels: number[] = [];
+  for (let level = 1; level <= maxMs; level = delayLevel(level + 1)) levels.push(level);
+  return levels;
+}
+
+/**
+ * Deletes a queue and every delay queue the driver may have made for it
+ * with a delay up to `maxDelayMs` (deleting a queue that does not exist is
+ * not an error in RabbitMQ). Longer ones would go by themselves (`x-expires`).
+ */
+export async function destroyQueueAndDelays(name: string, maxDelayMs = 60_000): Promise<void> {
+  const conn = await amqp.connect(AMQP_URL);
+  try {
+    // Replies on one channel come one at a time: spread the deletes over a few.
+    const channels = await Promise.all([1, 2, 3, 4].map(() => conn.createChannel()));
+    await channels[0]!.deleteQueue(name);
+    await Promise.all(delayLevelsUpTo(maxDelayMs).map((level, i) => channels[i % channels.length]!.deleteQueue(delayQueueName(name, level))));
   } finally {
     await conn.close().catch(() => undefined);
   }
