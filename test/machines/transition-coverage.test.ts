@@ -76,7 +76,7 @@ function walk(machine: AnyStateMachine, input: unknown): Set<string> {
 }
 
 describe('every transition of every lifecycle machine is reachable', () => {
-  it.each(MACHINES)('%s machine', (_name, machine, input) => {
+  it.each(MACHINES)('%s machine', { timeout: 60_000 }, (_name, machine, input) => {
     const defined = definedTransitions(machine);
     const taken = walk(machine, input);
     expect([...defined].filter((t) => !taken.has(t))).toEqual([]);
