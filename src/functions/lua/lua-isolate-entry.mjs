@@ -1,8 +1,15 @@
 // Entry point of a Lua isolate's worker thread (see lua-isolate.ts). A
-// worker starts with no module loader of its parent's, and actorq ships
-// TypeScript sources: register tsx's loader, as bin.mjs does for the
-// command, then load the isolate itself.
-import { register } from 'tsx/esm/api';
+// worker starts with none of its parent's module loaders, and actorq ships
+// TypeScript sources: register tsx, as bin.mjs does for the command, then
+// load the isolate.
+//
+// tsx's require hook, not its ESM loader: the hook compiles in this thread,
+// while the loader starts a thread of its own per worker and made an
+// isolate take two to three times as long to boot. The isolate's modules
+// (lua-isolate-main.ts and what it imports) therefore avoid what CommonJS
+// lacks: no top-level await, no import.meta.
+import { createRequire } from 'node:module';
 
-register();
-await import('./lua-isolate-main.ts');
+const require = createRequire(import.meta.url);
+require('tsx/cjs/api').register();
+require('./lua-isolate-main.ts');

@@ -9,7 +9,7 @@ import type { RemoteCall } from './lua-remote-call.ts';
 import { LuaRaw, SLOW } from './lua-raw.ts';
 import { jsonExact } from './lua-raw-support.ts';
 import { runLuaThread, type LuaRunResult } from './lua-run-loop.ts';
-import { luaLoadError, type LuaSourceFile } from './lua-source.ts';
+import { luaLoadError, type LuaSourceFile } from './lua-load-error.ts';
 import { toLuaValue } from './lua-values.ts';
 
 /** Everything a state needs to load a function. @internal */
