@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { durationSchema } from '../util/duration.ts';
 import { lifecycleSchema } from './lifecycle-schema.ts';
+import type { RetryPolicy } from './entry-types.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../message/validate-message.ts';
 
 /**
@@ -22,6 +23,30 @@ const maxMessageSize = z
       return z.NEVER;
     }
     return v;
+  });
+
+/** Defaults of a queue's `retry` block (durations in ms): those of `lifecycle.restart`. */
+export const RETRY_DEFAULTS: RetryPolicy = { initial_delay: 1_000, max_delay: 90_000, backoff_factor: 2, jitter: 0.1 };
+
+/**
+ * `retry` on a queue: how long a nacked message waits before it is
+ * delivered again, the same shape as `lifecycle.restart` (without
+ * `max_attempts`: `dead_letter.max_attempts` ends the retries).
+ */
+const retrySchema = z
+  .object({
+    initial_delay: durationSchema.default(RETRY_DEFAULTS.initial_delay),
+    max_delay: durationSchema.default(RETRY_DEFAULTS.max_delay),
+    // Below 1 the wait would shrink with each failure, hammering a sick downstream.
+    backoff_factor: z.number().min(1).default(RETRY_DEFAULTS.backoff_factor),
+    jitter: z.number().min(0).max(1).default(RETRY_DEFAULTS.jitter),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    // Runs even when a sibling failed; compare only two parsed delays.
+    if (typeof r.max_delay === 'number' && typeof r.initial_delay === 'number' && r.max_delay < r.initial_delay) {
+      ctx.addIssue({ code: 'custom', path: ['max_delay'], message: `max_delay (${r.max_delay}ms) must not be below initial_delay (${r.initial_delay}ms)` });
+    }
   });
 
 /** Consumer limits, as in Wippy. */
@@ -83,7 +108,7 @@ export const consumerSchema = z
  *
  * @example
  * ```ts
- * queueSchema.parse({ driver: 'app:mem', dead_letter: { queue: 'app:dlq', max_attempts: 3 } })
+ * queueSchema.parse({ driver: 'app:mem', dead_letter: { queue: 'app:dlq', max_attempts: 3 }, retry: { initial_delay: '1s' } })
  * ```
  */
 export const queueSchema = z
@@ -102,6 +127,8 @@ export const queueSchema = z
       })
       .strict()
       .optional(),
+    /** Backoff between deliveries of a nacked message; absent = requeue at once. */
+    retry: retrySchema.optional(),
     /** Largest message accepted by `publish`: bytes of JSON body + JSON headers. @default 1 MiB */
     max_message_size: maxMessageSize,
     lifecycle: lifecycleSchema,

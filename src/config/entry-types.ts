@@ -65,6 +65,18 @@ export interface DeadLetterPolicy {
   readonly max_attempts: number;
 }
 
+/**
+ * `retry` on a queue: the n-th retry of a message waits
+ * `min(initial_delay * backoff_factor^(n-1), max_delay)`, +/- `jitter`.
+ */
+export interface RetryPolicy {
+  readonly initial_delay: number;
+  readonly max_delay: number;
+  readonly backoff_factor: number;
+  /** Fraction of each delay added or removed at random (0.1 = +/-10%). */
+  readonly jitter: number;
+}
+
 /** A `queue.queue` entry. */
 export interface QueueEntry extends EntryBase {
   readonly kind: 'queue.queue';
@@ -75,6 +87,8 @@ export interface QueueEntry extends EntryBase {
   /** Per-driver options keyed by driver option key (`memory`, `amqp`, ...), each already validated. */
   readonly driver_options: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   readonly dead_letter?: DeadLetterPolicy;
+  /** Backoff between deliveries of a nacked message; absent = requeue at once. */
+  readonly retry?: RetryPolicy;
   /** Largest message `publish` accepts, in bytes of JSON body + JSON headers (1 MiB when absent). */
   readonly max_message_size?: number;
   readonly lifecycle: Lifecycle;

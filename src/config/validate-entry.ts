@@ -74,7 +74,7 @@ export function validateEntry(raw: RawEntry, ctx: ValidationContext): Validation
 function validateQueue(raw: RawEntry, data: Record<string, unknown>, base: EntryBase, ctx: ValidationContext): ValidationResult {
   const parsed = parse(queueSchema, data, raw);
   if (!parsed.ok) return { issues: parsed.issues };
-  const { driver, queue_name, codec: _codec, driver_options = {}, options, dead_letter, max_message_size, lifecycle } = parsed.value;
+  const { driver, queue_name, codec: _codec, driver_options = {}, options, dead_letter, retry, max_message_size, lifecycle } = parsed.value;
   const issues: ConfigIssue[] = [];
   const byKey = optionsKinds(ctx.kinds);
   // Unknown until references are checked; a bad `driver` is reported there.
@@ -113,6 +113,7 @@ function validateQueue(raw: RawEntry, data: Record<string, unknown>, base: Entry
     queue_name: queue_name ?? raw.name,
     driver_options: sections,
     ...(dead_letter ? { dead_letter } : {}),
+    ...(retry ? { retry } : {}),
     max_message_size,
     lifecycle,
   };

@@ -1,5 +1,8 @@
 import type { Consumption, Delivery, QueueInfo } from '../drivers/driver.ts';
-import type { HandlerContext, MessageHandle } from '../functions/handler.ts';
+import type { HandlerContext, HandlerPublishOptions, MessageHandle, NackOptions } from '../functions/handler.ts';
+import { delayProblem, tryParseDelay } from '../message/delay.ts';
+import { InvalidMessageError } from '../errors/message-errors.ts';
+import { DelayedNack } from './settle-policy.ts';
 import type { Headers } from '../message/message.ts';
 import { childLogger, type Logger } from '../util/logger.ts';
 import { DeliveryState } from './delivery-table.ts';
@@ -112,11 +115,23 @@ export class DeliveryContext implements HandlerContext, MessageHandle {
     return this.owner.host.settleEarly(this, true);
   }
 
-  nack(reason?: unknown): boolean {
-    return this.owner.host.settleEarly(this, false, reason);
+  nack(reason?: unknown, options?: NackOptions): boolean {
+    let why = reason;
+    let delay = options?.delay;
+    if (options === undefined && isNackOptions(reason)) {
+      why = reason.reason;
+      delay = reason.delay;
+    }
+    if (delay === undefined) return this.owner.host.settleEarly(this, false, why);
+    const ms = tryParseDelay(delay);
+    if (ms !== undefined) return this.owner.host.settleEarly(this, false, new DelayedNack(why ?? 'nacked by handler', ms));
+    // A bad delay is the handler's bug: refused (nothing settled) while it runs;
+    // later, settleEarly reports the settle as late (logged, never thrown).
+    if (this.state === DeliveryState.processing) throw new InvalidMessageError(`nack of message ${this.delivery.id}: delay ${delayProblem(delay)}`);
+    return this.owner.host.settleEarly(this, false, why);
   }
 
-  publish(queueId: string, body: unknown, options?: { headers?: Readonly<Record<string, unknown>> }): Promise<void> {
+  publish(queueId: string, body: unknown, options?: HandlerPublishOptions): Promise<void> {
     return this.owner.host.publish(queueId, body, options);
   }
 
@@ -130,4 +145,21 @@ export class DeliveryContext implements HandlerContext, MessageHandle {
     extras.controller ??= new AbortController();
     extras.controller.abort(reason);
   }
+}
+
+/**
+ * Whether a single `nack` argument is its options rather than its reason: a
+ * plain object with at least one key and no keys but `delay` and `reason`.
+ * Anything else (an Error, a string, `{ code: 42 }`) is a reason, as before.
+ */
+function isNackOptions(value: unknown): value is NackOptions {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  let keys = 0;
+  for (const key in value) {
+    if (key !== 'delay' && key !== 'reason') return false;
+    keys++;
+  }
+  return keys > 0;
 }

@@ -13,6 +13,8 @@ import { HandlerTimeouts } from './handler-timeouts.ts';
 import { ConsumerCounters } from './consumer-counters.ts';
 import { attemptsOf } from '../message/attempts.ts';
 import { LatencySampler } from '../metrics/latency-sampler.ts';
+import type { BackoffOptions } from '../util/backoff.ts';
+import type { RetryPolicy } from '../config/entry-types.ts';
 
 const EVENTS = DELIVERY_EVENT_COUNT;
 const EV_ACK = DeliveryEventId['message.ack'];
@@ -39,6 +41,8 @@ export interface WorkerPoolOptions {
   /** Per-message handler limit in ms; undefined = none. */
   readonly timeout?: number;
   readonly deadLetter?: DeadLetterTarget;
+  /** The queue's `retry` policy (a nacked message waits before its next delivery); absent = requeue at once. */
+  readonly retry?: RetryPolicy;
   readonly logger: Logger;
   readonly publish: HandlerContext['publish'];
   readonly info: (queueId: string) => Promise<QueueInfo>;
@@ -92,6 +96,8 @@ export class WorkerPool implements DeliveryHost {
   readonly #creditBatch: number;
   /** Whether handlers have a time limit (checked per message, so kept as a plain flag). */
   readonly #timed: boolean;
+  /** The queue's retry policy in backoff terms, converted once; read only on a nack. */
+  readonly #retry: BackoffOptions | undefined;
   #handler: Handler | undefined;
   #consumption: Consumption | undefined;
   #subscription: Subscription | undefined;
@@ -113,6 +119,8 @@ export class WorkerPool implements DeliveryHost {
     this.#settles = new PendingSettles(options.consumerId, options.logger);
     this.#window = options.prefetch + options.concurrency;
     this.#timed = options.timeout !== undefined;
+    const r = options.retry;
+    this.#retry = r && { initialDelay: r.initial_delay, maxDelay: r.max_delay, factor: r.backoff_factor, jitter: r.jitter };
     this.#handler = options.handler;
     // Return credit in halves of the window: few requests keep the driver's
     // pump cheap and its batches large, while the other half still buffered
@@ -483,11 +491,11 @@ export class WorkerPool implements DeliveryHost {
   #nack(ctx: DeliveryContext, reason: unknown): void {
     this.counters.nacked++;
     const o = this.#o;
-    const { outcome, pending } = applyNack(ctx.consumption, ctx.delivery, reason, o.queueId, o.driver, o.deadLetter, this.logger);
+    const { outcome, delayMs, pending } = applyNack(ctx.consumption, ctx.delivery, reason, o.queueId, o.driver, o.deadLetter, this.#retry, this.logger);
     if (pending !== undefined) this.#settles.track(pending);
     if (outcome === 'dead_lettered') this.counters.deadLettered++;
     const attempts = attemptsOf(ctx.delivery.headers) + 1;
-    logNack(this.logger, outcome, { consumer: this.consumerId, message_id: ctx.delivery.id, error: reasonText(reason) }, attempts, o.deadLetter?.queueId);
+    logNack(this.logger, outcome, { consumer: this.consumerId, message_id: ctx.delivery.id, error: reasonText(reason) }, attempts, o.deadLetter?.queueId, delayMs);
   }
 
   #onEnd(consumption: Consumption, error: unknown): void {

@@ -1,11 +1,14 @@
 import type { Headers } from '../message/message.ts';
+import type { DelayValue } from '../message/delay.ts';
 import type { QueueInfo } from '../drivers/driver.ts';
 import type { Logger } from '../util/logger.ts';
 
 /**
  * A message handler. Returning (any value, including `undefined` and
  * `false`) acks the message; throwing or rejecting nacks it, which requeues
- * it or, once `dead_letter.max_attempts` is reached, dead-letters it.
+ * it or, once `dead_letter.max_attempts` is reached, dead-letters it. An
+ * error with a `retryAfter` (ms, or a duration string like `'30s'`) asks for
+ * that delay before the next delivery, instead of the queue's `retry` policy.
  *
  * @example
  * ```ts
@@ -30,10 +33,38 @@ export interface HandlerContext {
   readonly logger: Logger;
   /** Registry ID of the consumer running this handler. */
   readonly consumerId: string;
-  /** Publishes to any queue of the runtime (see `Runtime.publish`). */
-  publish(queueId: string, body: unknown, options?: { headers?: Readonly<Record<string, unknown>> }): Promise<void>;
+  /** Publishes to any queue of the runtime (see `Runtime.publish`); `delay` delivers it later. */
+  publish(queueId: string, body: unknown, options?: HandlerPublishOptions): Promise<void>;
   /** A queue's figures (see `Runtime.info`). */
   info(queueId: string): Promise<QueueInfo>;
+}
+
+/** Options of {@link HandlerContext.publish}. */
+export interface HandlerPublishOptions {
+  /** Headers (string, finite number or boolean values). A `delay` header means the same as the option. */
+  readonly headers?: Readonly<Record<string, unknown>>;
+  /** Deliver no sooner than this: ms, or a Go-style duration (`'5s'`). */
+  readonly delay?: DelayValue;
+}
+
+/**
+ * Options of {@link MessageHandle.nack}.
+ *
+ * @example
+ * ```ts
+ * ctx.message.nack('rate limited', { delay: '30s' })
+ * ctx.message.nack({ delay: 30_000 })   // one plain object with only `delay`/`reason`: options
+ * ```
+ */
+export interface NackOptions {
+  /**
+   * Wait this long before the next delivery (ms, or a Go-style duration),
+   * instead of the queue's `retry` policy for this retry. Ignored when the
+   * nack dead-letters the message.
+   */
+  readonly delay?: DelayValue;
+  /** The reason, when the options are the only argument. */
+  readonly reason?: unknown;
 }
 
 /**
@@ -52,6 +83,13 @@ export interface MessageHandle {
   header(name: string): Headers[string] | undefined;
   /** Acks now. */
   ack(): void;
-  /** Nacks now (requeue, or dead-letter once attempts are used up). */
-  nack(reason?: unknown): void;
+  /**
+   * Nacks now (requeue, or dead-letter once attempts are used up). With
+   * `options.delay` the message waits that long before its next delivery.
+   * A single argument that is a plain object whose only keys are `delay`
+   * and/or `reason` is taken as the options (`nack({ delay: '30s' })`);
+   * any other single argument is the reason. An invalid delay throws
+   * `InvalidMessageError` (nothing settled) while the handler runs.
+   */
+  nack(reason?: unknown, options?: NackOptions): void;
 }

@@ -3,6 +3,9 @@ import { NotFoundError } from '../errors/not-found-error.ts';
 import { OutgoingMessage } from '../message/outgoing-message.ts';
 import { assertSize, checkBody, copyHeaders, DEFAULT_MAX_MESSAGE_SIZE, headersBoundOf } from '../message/validate-message.ts';
 import type { Message } from '../message/message.ts';
+import type { DelayValue } from '../message/delay.ts';
+import { publishDelay, type PublishDelay } from '../message/publish-delay.ts';
+import type { PublishOptions } from '../drivers/driver.ts';
 import { newTraceparent } from '../tracing/traceparent.ts';
 
 /** Options of `Runtime.publish` and `Runtime.publishBatch`. */
@@ -13,6 +16,14 @@ export interface PublishCallOptions {
   readonly id?: string;
   /** Abandons a publish still waiting for room in a full queue. */
   readonly signal?: AbortSignal;
+  /**
+   * Deliver no sooner than this from now: ms, or a Go-style duration
+   * (`'5s'`, `'1m30s'`), up to about 24.8 days. The message is stored at
+   * once and waits without holding up the messages behind it. A `delay`
+   * header means the same (and is consumed, not stored), as do
+   * `amqp.x_delay` on an AMQP queue and `sqs.delay_seconds` on an SQS queue.
+   */
+  readonly delay?: DelayValue;
 }
 
 /**
@@ -38,11 +49,12 @@ export class Publisher {
     try {
       const bound = checkBody(body, queueId);
       const now = nowSeconds();
-      const headers = this.#headers(queueId, options, now);
+      const delay = options === undefined ? undefined : publishDelay(options.delay, options.headers, binding.optionsKey, queueId);
+      const headers = this.#headers(queueId, delay ? delay.headers : options?.headers, now);
       assertSize(body, bound, headers, headersBoundOf(headers), now, limitOf(binding), queueId);
       const message = new OutgoingMessage(body, headers, now, options?.id);
       this.published.set(queueId, (this.published.get(queueId) ?? 0) + 1);
-      return binding.driver.publish(binding.declaration.name, [message], options);
+      return binding.driver.publish(binding.declaration.name, [message], driverOptions(options, delay));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -54,14 +66,16 @@ export class Publisher {
     try {
       const now = nowSeconds();
       const messages: Message[] = new Array(bodies.length);
-      const withHeaders = options?.headers !== undefined;
+      const delay = options === undefined ? undefined : publishDelay(options.delay, options.headers, binding.optionsKey, queueId);
+      const given = delay ? delay.headers : options?.headers;
+      const withHeaders = given !== undefined;
       const limit = limitOf(binding);
       // Every message of the batch gets headers of the same size (the same
       // given ones, a generated traceparent of fixed length), so their bound is taken once.
       let headerRoom = -1;
       for (let i = 0; i < bodies.length; i++) {
         const body = bodies[i];
-        const headers = withHeaders ? this.#headers(queueId, options, now) : undefined;
+        const headers = withHeaders ? this.#headers(queueId, given, now) : undefined;
         if (headerRoom < 0) headerRoom = limit - headersBoundOf(headers);
         // Finite numbers need no walk and fit any limit the schema allows: the common case stays inline.
         const bound = typeof body === 'number' && body - body === 0 ? MAX_NUMBER_BYTES : checkBody(body, queueId, i);
@@ -69,19 +83,25 @@ export class Publisher {
         messages[i] = new OutgoingMessage(body, headers, now);
       }
       this.published.set(queueId, (this.published.get(queueId) ?? 0) + bodies.length);
-      return binding.driver.publish(binding.declaration.name, messages, options);
+      return binding.driver.publish(binding.declaration.name, messages, driverOptions(options, delay));
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  #headers(queueId: string, options: PublishCallOptions | undefined, now: number) {
-    if (!options?.headers) return undefined;
-    const headers = copyHeaders(options.headers, queueId);
+  #headers(queueId: string, given: Readonly<Record<string, unknown>> | undefined, now: number) {
+    if (!given) return undefined;
+    const headers = copyHeaders(given, queueId);
     if (headers['timestamp'] === undefined) headers['timestamp'] = now;
     if (headers['traceparent'] === undefined) headers['traceparent'] = newTraceparent();
     return headers;
   }
+}
+
+/** What the driver gets: the caller's options as they are, unless a delay must be passed on. */
+function driverOptions(options: PublishCallOptions | undefined, delay: PublishDelay | undefined): PublishOptions | undefined {
+  if (delay === undefined || delay.delayMs === 0) return options;
+  return { signal: options?.signal, delayMs: delay.delayMs };
 }
 
 /** Longest JSON text of a finite number. */

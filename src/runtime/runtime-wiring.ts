@@ -14,6 +14,8 @@ export interface QueueBinding {
   readonly entry: QueueEntry;
   readonly driver: Driver;
   readonly declaration: QueueDeclaration;
+  /** Options key of the driver's kind (`memory`, `amqp`, ...): which driver-specific headers apply. */
+  readonly optionsKey: string;
 }
 
 /** Everything built from one loaded registry: drivers, queue bindings, worker pools, functions. */
@@ -66,7 +68,7 @@ export async function wireRegistry(registry: Registry, deps: WiringDeps): Promis
       // Only a dead-letter queue on the same backend can take a raw entry as it is.
       ...(deadLetter && deadLetter.driver === entry.driver ? { deadLetterName: deadLetter.queue_name } : {}),
     };
-    queues.set(entry.id, { entry, driver, declaration });
+    queues.set(entry.id, { entry, driver, declaration, optionsKey });
   }
   for (const entry of entries.filter(isConsumerEntry)) {
     const queue = queues.get(entry.queue)!;
@@ -82,6 +84,7 @@ export async function wireRegistry(registry: Registry, deps: WiringDeps): Promis
       prefetch: entry.prefetch,
       timeout: entry.timeout,
       deadLetter: deadLetterTarget(queue.entry, queues),
+      retry: queue.entry.retry,
       logger: deps.logger,
       publish: deps.publish,
       info: deps.info,

@@ -45,9 +45,17 @@ export class MemoryConsumption implements Consumption {
     this.#queue.inFlight--;
   }
 
-  requeue(delivery: Delivery, headers: Headers): void {
+  requeue(delivery: Delivery, headers: Headers, delayMs?: number): void {
+    const message = { id: delivery.id, body: delivery.body, headers };
+    // Anything but absent or 0 goes through the delay check (a negative or NaN delay is refused, not taken as "now").
+    if (delayMs !== undefined && delayMs !== 0) {
+      // Checked first: a bad delay throws with the message still in flight, not lost.
+      this.#driver.delay(this.#queue, [message], delayMs, `requeue of message ${delivery.id} on ${this.#queue.name}`);
+      this.#queue.inFlight--;
+      return;
+    }
     this.#queue.inFlight--;
-    this.#queue.ready.push({ id: delivery.id, body: delivery.body, headers });
+    this.#queue.ready.push(message);
     this.#driver.schedulePump(this.#queue);
   }
 

@@ -7,6 +7,9 @@ import { DEFAULT_MEMORY_MAX_LENGTH, DEFAULT_MEMORY_MAX_WAITING } from './memory-
 import { QueueFullError } from '../../errors/queue-full-error.ts';
 import { MemoryConsumption } from './memory-consumption.ts';
 import { MemoryQueue, type PublishWaiter } from './memory-queue.ts';
+import { MemoryDelays } from './memory-delays.ts';
+import { InvalidMessageError } from '../../errors/message-errors.ts';
+import { MAX_DELAY_MS } from '../../message/delay.ts';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -26,11 +29,16 @@ const MAX_MICROTASK_PUMPS = 256;
  * Deliveries are batched: publishes and credit grants schedule one pump
  * per microtask, which then hands each consumer as much as its credit
  * allows in a single batch.
+ *
+ * Delayed messages (delayed publish, retry backoff) wait outside the ready
+ * lists, in one heap for the whole driver with one timer for the earliest
+ * (see {@link MemoryDelays}); a stop keeps them, like every other message.
  */
 export class MemoryDriver implements Driver {
   readonly id: string;
   readonly status$: Observable<DriverStatusEvent> = EMPTY;
   readonly #queues = new Map<string, MemoryQueue>();
+  readonly #delays = new MemoryDelays((queue) => this.schedulePump(queue));
   #stopped = false;
   /** Pumps run since the event loop last reached a macrotask. */
   #microtaskPumps = 0;
@@ -46,11 +54,13 @@ export class MemoryDriver implements Driver {
     this.#stopped = false;
     // Consumers that subscribed while the driver was stopped get what waits.
     for (const queue of this.#queues.values()) this.schedulePump(queue);
+    this.#delays.resume();
   }
 
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#delays.pause();
     const error = new DriverUnavailableError('DRIVER_STOPPED', `driver ${this.id} stopped`);
     for (const queue of this.#queues.values()) {
       for (const consumption of [...queue.consumers]) await consumption.cancel();
@@ -72,13 +82,19 @@ export class MemoryDriver implements Driver {
     if (this.#stopped) return Promise.reject(new DriverUnavailableError('DRIVER_STOPPED', `driver ${this.id} stopped`));
     const queue = this.#queues.get(queueName);
     if (!queue) return Promise.reject(new NotFoundError('queue', queueName, `driver ${this.id}`));
+    const delayMs = options?.delayMs;
+    if (delayMs !== undefined && !isDelay(delayMs)) return Promise.reject(badDelay(delayMs, `publish to ${queueName}`));
+    const delay = delayMs === undefined ? 0 : Math.ceil(delayMs);
     // Fast path: room for all and nobody queued ahead (FIFO between publishers).
     if (queue.waiters.length === 0 && queue.room >= messages.length) {
-      queue.ready.pushAll(messages);
-      this.schedulePump(queue);
+      if (delay > 0) this.#delays.add(queue, messages, 0, messages.length, delay);
+      else {
+        queue.ready.pushAll(messages);
+        this.schedulePump(queue);
+      }
       return RESOLVED;
     }
-    return this.#waitForRoom(queue, messages, options?.signal);
+    return this.#waitForRoom(queue, messages, options?.signal, delay);
   }
 
   consume(queueName: string, _options: ConsumeOptions): MemoryConsumption {
@@ -90,7 +106,18 @@ export class MemoryDriver implements Driver {
 
   async info(queueName: string): Promise<QueueInfo> {
     const q = this.queueOrThrow(queueName);
-    return { message_count: q.ready.length + q.inFlight, ready: q.ready.length, in_flight: q.inFlight, consumer_count: q.consumers.length };
+    return { message_count: q.ready.length + q.inFlight, ready: q.ready.length, in_flight: q.inFlight, consumer_count: q.consumers.length, delayed: q.delayed };
+  }
+
+  /**
+   * @internal Stores messages of `queue` delayed by `delayMs` (> 0), outside
+   * its ready list, ignoring `max_length` like every requeue. Throws
+   * INVALID_MESSAGE naming `where` for a delay that is not one, before
+   * anything is stored.
+   */
+  delay(queue: MemoryQueue, messages: readonly Message[], delayMs: number, where: string): void {
+    if (!isDelay(delayMs)) throw badDelay(delayMs, where);
+    this.#delays.add(queue, messages, 0, messages.length, Math.ceil(delayMs));
   }
 
   /** @internal Looks up a declared queue or throws {@link NotFoundError}. */
@@ -135,7 +162,7 @@ export class MemoryDriver implements Driver {
     if (queue.waiters.length > 0) this.#admitWaiters(queue);
   }
 
-  #waitForRoom(queue: MemoryQueue, messages: readonly Message[], signal: AbortSignal | undefined): Promise<void> {
+  #waitForRoom(queue: MemoryQueue, messages: readonly Message[], signal: AbortSignal | undefined, delayMs: number): Promise<void> {
     if (signal?.aborted) return Promise.reject(new AbortedError(`publish to ${queue.name} aborted`, { cause: signal.reason }));
     // Publishes fired without awaiting would otherwise pile up without bound
     // (each waiter holds its messages, a promise and closures).
@@ -153,7 +180,7 @@ export class MemoryDriver implements Driver {
             reject(new AbortedError(`publish to ${queue.name} aborted after ${waiter.next} of ${messages.length} messages were accepted`, { cause: signal.reason }));
           }
         : undefined;
-      const waiter: PublishWaiter = { messages, next: 0, resolve, reject, signal, onAbort };
+      const waiter: PublishWaiter = { messages, next: 0, resolve, reject, signal, onAbort, delayMs };
       signal?.addEventListener('abort', onAbort!, { once: true });
       queue.waiters.push(waiter);
       this.#admitWaiters(queue);
@@ -165,9 +192,12 @@ export class MemoryDriver implements Driver {
     let admitted = false;
     for (let w = queue.waiters.peek(); w && queue.room > 0; w = queue.waiters.peek()) {
       const n = Math.min(queue.room, w.messages.length - w.next);
-      queue.ready.pushAll(w.messages, w.next, w.next + n);
+      if (w.delayMs > 0) this.#delays.add(queue, w.messages, w.next, w.next + n, w.delayMs);
+      else {
+        queue.ready.pushAll(w.messages, w.next, w.next + n);
+        admitted ||= n > 0;
+      }
       w.next += n;
-      admitted ||= n > 0;
       if (w.next < w.messages.length) break;
       queue.waiters.shift();
       this.#settleWaiter(w);
@@ -187,4 +217,13 @@ export class MemoryDriver implements Driver {
     const rest = queue.waiters.drain().filter((w) => w !== waiter);
     for (const w of rest) queue.waiters.push(w);
   }
+}
+
+/** A delay the driver can keep: a number of ms from 0 to what one timer can wait. */
+function isDelay(ms: number): boolean {
+  return typeof ms === 'number' && ms >= 0 && ms <= MAX_DELAY_MS;
+}
+
+function badDelay(ms: unknown, where: string): InvalidMessageError {
+  return new InvalidMessageError(`${where}: delay must be a number of ms from 0 to ${MAX_DELAY_MS}, got ${String(ms)}`);
 }

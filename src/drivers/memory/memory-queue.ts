@@ -12,6 +12,8 @@ export interface PublishWaiter {
   readonly reject: (error: unknown) => void;
   readonly signal: AbortSignal | undefined;
   readonly onAbort: (() => void) | undefined;
+  /** A delayed publish: admitted messages wait this long (ms, counted from admission); 0 = none. */
+  readonly delayMs: number;
 }
 
 /**
@@ -27,6 +29,8 @@ export class MemoryQueue {
   readonly ready = new ChunkQueue<Message>();
   /** Delivered to a consumer, not yet settled. */
   inFlight = 0;
+  /** Waiting for a delay (kept in the driver's `MemoryDelays`), not yet ready. */
+  delayed = 0;
   readonly consumers: MemoryConsumption[] = [];
   /** Round-robin cursor over `consumers`. */
   cursor = 0;
@@ -39,8 +43,8 @@ export class MemoryQueue {
     this.maxWaiting = maxWaiting;
   }
 
-  /** Free places for publishers. */
+  /** Free places for publishers: `max_length` bounds the messages waiting, ready plus delayed. */
   get room(): number {
-    return this.maxLength - this.ready.length;
+    return this.maxLength - this.ready.length - this.delayed;
   }
 }
