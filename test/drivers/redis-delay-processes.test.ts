@@ -39,18 +39,20 @@ describe('redis driver: delays across processes', { timeout: 40_000 }, () => {
 
   it('a consumer SIGKILLed while messages wait in delay loses none of them', async () => {
     const q = await queue();
-    const sent = Date.now();
     const delayed = ['d1', 'd2', 'd3'];
     const retried = ['m1', 'm2', 'm3', 'm4', 'm5'];
-    await driver.publish(q, delayed.map(msg), { delayMs: 2500 });
-    await driver.publish(q, retried.map(msg));
-    // The child backs off every first attempt by 2 s, so its messages wait in delay.
-    const child = spawnConsumer({ url: REDIS_URL, prefix, queue: q, credit: 5, handlerMs: 1, requeueDelayMs: 2000 });
+    // The child backs off every first attempt by 3 s, so its messages wait in delay.
+    const child = spawnConsumer({ url: REDIS_URL, prefix, queue: q, credit: 5, handlerMs: 1, requeueDelayMs: 3000 });
     children.push(child);
     await child.ready;
-    await eventually(() => child.requeued.length === 5, 10_000, 'child requeued 5 with a delay');
+    const sent = Date.now();
+    await driver.publish(q, delayed.map(msg), { delayMs: 4000 });
+    await driver.publish(q, retried.map(msg));
+    await eventually(() => child.requeued.length >= 5, 10_000, 'child requeued 5 with a delay');
     child.process.kill('SIGKILL');
     await child.exited;
+    // Killed while all eight waited in delay: the five it backed off, the three published delayed.
+    expect(child.got.sort()).toEqual(retried);
     expect(child.acked).toEqual([]);
     expect(await driver.info(q)).toMatchObject({ delayed: 8, ready: 0, in_flight: 0 });
 
@@ -66,10 +68,10 @@ describe('redis driver: delays across processes', { timeout: 40_000 }, () => {
     for (const a of arrived) {
       if (a.id.startsWith('m')) {
         expect(a.attempts).toBe(1); // counted before the crash, kept across the delay
-        expect(a.at - sent).toBeGreaterThanOrEqual(2000);
+        expect(a.at - sent).toBeGreaterThanOrEqual(3000);
       } else {
         expect(a.attempts).toBeUndefined();
-        expect(a.at - sent).toBeGreaterThanOrEqual(2500);
+        expect(a.at - sent).toBeGreaterThanOrEqual(4000);
       }
     }
     await c.cancel();
