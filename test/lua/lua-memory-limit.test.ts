@@ -65,6 +65,24 @@ test('a function keeping memory in a global hits its own limit and is replaced, 
   expect(other.pool.replaced).toBe(0);
 }, 60_000);
 
+test("the isolate's JavaScript heap is capped too: a huge json.decode fails with a memory error, the function recovers", async () => {
+  // 16 MB of JSON text fits the 64 MiB Lua heap; its two million decoded objects do not fit the JavaScript heap.
+  const fn = await load(
+    `local json = require("json")
+    return function(b)
+      if b == "ok" then return "ok" end
+      local v = json.decode("[" .. string.rep('{"a":1},', 2e6) .. "1]")
+      return #v
+    end`,
+    { modules: ['json'], memory_limit: '64MiB' },
+  );
+  const r = await outcome(fn, 'bomb');
+  expect(r.error).toBeInstanceOf(LuaMemoryError);
+  expect(r.error!.message).toMatch(/memory_limit 64 MiB\): the isolate's JavaScript heap, .* reached its limit/);
+  expect(fn.pool.replaced).toBe(1);
+  expect((await outcome(fn, 'ok')).value).toBe('ok');
+}, 60_000);
+
 test('memory_limit must be a size within 32 MiB and 2 GiB', async () => {
   await expect(load('return function() end', { memory_limit: '1MiB' })).rejects.toThrow(/out of range: expected 32 MiB to 2048 MiB/);
   await expect(load('return function() end', { memory_limit: 'lots' })).rejects.toThrow(/invalid size .*lots/);

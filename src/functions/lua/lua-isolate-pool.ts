@@ -139,7 +139,7 @@ export class LuaIsolatePool implements IsolateOwner, OpsTarget, LimitsTarget {
   onLost(isolate: LuaIsolate, error: Error): void {
     const outOfMemory = (error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
     this.#o.logger.error('lua isolate ended unexpectedly: replacing it', { function: this.#o.entry.id, error: error.message });
-    this.#drop(isolate, outOfMemory ? DoneKind.memory : DoneKind.lost, outOfMemory ? 'the isolate reached its JavaScript heap limit' : error.message);
+    this.#drop(isolate, outOfMemory ? DoneKind.memory : DoneKind.lost, outOfMemory ? "the isolate's JavaScript heap, which holds values on their way into and out of Lua, reached its limit" : error.message);
   }
 
   forEachRunning(visit: (call: PendingCall) => void): void {
