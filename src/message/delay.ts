@@ -27,8 +27,10 @@ export function delayProblem(value: unknown): string | undefined {
     return `must be a number of milliseconds or a duration like "30s", got ${value === null ? 'null' : typeof value}`;
   }
   const ms = parseDuration(value);
-  if (ms === undefined) return `must be a number of milliseconds (0 or more) or a duration like "500ms", "30s", "1m30s", got ${JSON.stringify(value)}`;
-  if (ms > MAX_DELAY_MS) return `${JSON.stringify(value)} exceeds the maximum of ${MAX_DELAY_MS}ms (about 24.8 days)`;
+  // String(NaN) reads better than JSON's "null"; strings keep their quotes.
+  const shown = typeof value === 'number' ? String(value) : JSON.stringify(value);
+  if (ms === undefined) return `must be a number of milliseconds (0 or more) or a duration like "500ms", "30s", "1m30s", got ${shown}`;
+  if (ms > MAX_DELAY_MS) return `${shown} exceeds the maximum of ${MAX_DELAY_MS}ms (about 24.8 days)`;
   return undefined;
 }
 

@@ -3,6 +3,7 @@ import type { Driver, QueueDeclaration } from '../../src/drivers/driver.ts';
 import type { Message } from '../../src/message/message.ts';
 import { NotFoundError } from '../../src/errors/not-found-error.ts';
 import { collect, eventually, record, sleep, uniqueQueueName } from './conformance-helpers.ts';
+import { describeDelayConformance } from './conformance-delays.ts';
 
 /**
  * How the conformance suite gets a driver under test. Each backend's test
@@ -25,7 +26,9 @@ const msg = (id: string, body: unknown, headers: Message['headers'] = {}): Messa
 
 /**
  * The behaviour every driver must show, written once against the
- * {@link Driver} contract and run for each backend.
+ * {@link Driver} contract and run for each backend. `name` is also the
+ * driver kind's suffix (`queue.driver.<name>`): the delay cases run the
+ * whole runtime on the target's driver through that kind.
  */
 export function describeDriverConformance(name: string, target: ConformanceTarget): void {
   describe(`driver conformance: ${name}`, () => {
@@ -329,4 +332,6 @@ export function describeDriverConformance(name: string, target: ConformanceTarge
       }
     });
   });
+
+  describeDelayConformance(name, target);
 }
