@@ -112,3 +112,24 @@ describe('the other calls of a terminated isolate', () => {
     expect(w.error!.message).toMatch(/message stuck\) ran past its limit/);
   }, 30_000);
 });
+
+describe('several isolates', () => {
+  test('isolates: 2: while a call is stuck in one, the other serves the rest', async () => {
+    fn = await loadLua({ 'handler.lua': STUCK }, { timeout: '3s', isolates: 2 });
+    expect(fn.pool.size).toBe(2);
+    let stuckEnded = false;
+    const stuck = outcome(fn, { case: 'pattern' }).finally(() => (stuckEnded = true));
+    await new Promise((r) => setTimeout(r, 200));
+    const quick = [];
+    for (let i = 0; i < 20; i++) {
+      quick.push(outcome(fn, { case: 'none' }));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const results = await Promise.all(quick);
+    expect(results.every((r) => r.value === 'fine')).toBe(true);
+    // All served while the stuck call still held the other isolate.
+    expect(stuckEnded).toBe(false);
+    expect(((await stuck).error as LuaStoppedError).code).toBe('HANDLER_TIMEOUT');
+    expect(fn.pool.replaced).toBe(1);
+  }, 30_000);
+});

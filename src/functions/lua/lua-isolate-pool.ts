@@ -7,6 +7,9 @@ import { applyIsolateOps, type OpsTarget } from './lua-isolate-ops.ts';
 import { newPendingCall, type PendingCall } from './lua-pending-call.ts';
 import { DoneKind, type IsolateInit } from './lua-protocol.ts';
 
+/** A call running this long makes its isolate the last choice for new calls (when there are several). */
+const BUSY_MS = 50;
+
 /** Everything a {@link LuaIsolatePool} is built from. @internal */
 export interface IsolatePoolOptions {
   readonly entry: FunctionEntry;
@@ -97,13 +100,12 @@ export class LuaIsolatePool implements IsolateOwner, OpsTarget, LimitsTarget {
   }
 
   #dispatch(call: PendingCall): void {
-    let best: LuaIsolate | undefined;
-    for (const isolate of this.#isolates) {
-      if (isolate?.accepting && (best === undefined || isolate.calls.size < best.calls.size)) best = isolate;
-    }
+    const now = Date.now();
+    const best = this.#isolates.length === 1 ? (this.#isolates[0]?.accepting ? this.#isolates[0] : undefined) : this.#choose(now);
     if (best) {
       const limitMs = this.#o.limitMs;
-      call.deadline = limitMs > 0 ? Date.now() + limitMs : Infinity;
+      call.sentAt = now;
+      call.deadline = limitMs > 0 ? now + limitMs : Infinity;
       best.send(call);
     } else {
       this.#waiting.push(call);
@@ -113,6 +115,27 @@ export class LuaIsolatePool implements IsolateOwner, OpsTarget, LimitsTarget {
       });
     }
     this.#limits.arm();
+  }
+
+  /**
+   * The isolate for a new call: the one holding the fewest, but not one
+   * whose oldest call has run for {@link BUSY_MS} while another has none
+   * such; a call sent behind one that is stuck in a string pattern would
+   * wait until that one is ended.
+   */
+  #choose(now: number): LuaIsolate | undefined {
+    let best: LuaIsolate | undefined;
+    let bestBusy = true;
+    for (const isolate of this.#isolates) {
+      if (!isolate?.accepting) continue;
+      const oldest = isolate.calls.size === 0 ? undefined : isolate.calls.values().next().value;
+      const busy = oldest !== undefined && now - oldest.sentAt >= BUSY_MS;
+      if (best === undefined || (bestBusy && !busy) || (busy === bestBusy && isolate.calls.size < best.calls.size)) {
+        best = isolate;
+        bestBusy = busy;
+      }
+    }
+    return best;
   }
 
   onOps(isolate: LuaIsolate, ops: unknown[]): void {
@@ -148,7 +171,13 @@ export class LuaIsolatePool implements IsolateOwner, OpsTarget, LimitsTarget {
   }
 
   requestStop(call: PendingCall): void {
-    this.#holder(call)?.stop(call.id);
+    const holder = this.#holder(call);
+    if (holder) return holder.stop(call.id);
+    // Waiting for an isolate (its own was terminated under it): it ends here.
+    const waiting = this.#waiting.indexOf(call);
+    if (waiting < 0) return;
+    this.#waiting.splice(waiting, 1);
+    this.#o.settle(call, DoneKind.signal, undefined);
   }
 
   kill(call: PendingCall): void {
@@ -166,9 +195,13 @@ export class LuaIsolatePool implements IsolateOwner, OpsTarget, LimitsTarget {
     if (this.#waiting.length === 0) return;
     const kept: PendingCall[] = [];
     for (const call of this.#waiting) {
-      // As for running calls, the signal is read from the second sweep on.
-      if (call.watch++ > 0 && call.ctx.signal.aborted) this.#o.settle(call, DoneKind.signal, undefined);
-      else kept.push(call);
+      // As for running calls, the signal is read from the second sweep on
+      // (and once sent, the sweep goes on to watch it).
+      if (call.watch > 0 && call.ctx.signal.aborted) this.#o.settle(call, DoneKind.signal, undefined);
+      else {
+        call.watch = 1;
+        kept.push(call);
+      }
     }
     this.#waiting = kept;
   }

@@ -18,6 +18,8 @@ export interface PendingCall {
    * consumer's `timeout` counts everything).
    */
   deadline: number;
+  /** When it was sent to its isolate (epoch ms). */
+  sentAt: number;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
   /** Its index in the isolate's progress array, while it is in one. */
@@ -39,6 +41,7 @@ export function newPendingCall(body: unknown, ctx: HandlerContext, resolve: (val
     body,
     ctx,
     deadline: Infinity,
+    sentAt: 0,
     resolve,
     reject,
     slot: -1,
