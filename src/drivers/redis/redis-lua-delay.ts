@@ -20,9 +20,14 @@
 /** Most due members one fetch moves to the ready list, so a fetch stays short however many fall due at once. */
 export const PROMOTE_LIMIT = 1000;
 
-/** Shared Lua helpers for the delayed set; needs `LIB` before it. */
-export const DELAY_LIB = `
-local TAG_PATTERN = '^' .. string.rep('%d', 15) .. ':()'
+/** Lua pattern matching actorq's tag at the start of a member; captures where the entry starts. */
+const TAG_PATTERN = `^${'%d'.repeat(15)}:()`;
+
+/**
+ * Lua helpers that store a delayed message (publish, requeue); need `LIB`
+ * before them.
+ */
+export const STORE_DELAYED_LIB = `
 local function delayed_member(tag, entry)
   return string.format('%015.0f', tag) .. ':' .. entry
 end
@@ -36,6 +41,14 @@ local function notify_if_earliest(delayed, member, channel, delay)
   local head = redis.call('ZRANGE', delayed, 0, 0)
   if head[1] == member then redis.call('PUBLISH', channel, string.format('%.0f', delay)) end
 end
+`;
+
+/**
+ * Lua helper that moves due messages to the ready list (fetch); needs
+ * `LIB` before it. Kept apart from {@link STORE_DELAYED_LIB} so the fetch
+ * script, the hot one, defines only what it uses.
+ */
+export const PROMOTE_DUE_LIB = `
 -- A score as a number (Redis writes infinities as 'inf'/'-inf', which Lua 5.1 may not parse).
 local function score_of(s)
   if s == 'inf' then return math.huge elseif s == '-inf' then return -math.huge end
@@ -62,7 +75,7 @@ local function promote(delayed, ready)
     for k = i, math.min(i + 499, #due) do
       local v = due[k]
       -- A member without an actorq tag (another program's) moves whole; the client classifies it.
-      local at = string.match(v, TAG_PATTERN)
+      local at = string.match(v, '${TAG_PATTERN}')
       if at then v = string.sub(v, at) end
       batch[#batch + 1] = v
     end

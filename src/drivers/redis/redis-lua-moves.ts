@@ -1,5 +1,5 @@
 import { LIB } from './redis-lua-lib.ts';
-import { DELAY_LIB } from './redis-lua-delay.ts';
+import { PROMOTE_DUE_LIB, STORE_DELAYED_LIB } from './redis-lua-delay.ts';
 
 /*
  * The Lua scripts that move a message: publish, fetch, and the settles.
@@ -21,7 +21,7 @@ import { DELAY_LIB } from './redis-lua-delay.ts';
  * time). Returns `{accepted, fail_mode}`; accepted = -1 for an undeclared
  * queue.
  */
-export const PUBLISH = `${LIB}${DELAY_LIB}
+export const PUBLISH = `${LIB}${STORE_DELAYED_LIB}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0} end
 local meta = redis.call('HMGET', KEYS[1], 'max_length', 'on_full')
 local fail = (meta[2] == 'fail') and 1 or 0
@@ -80,7 +80,7 @@ return {room, fail}
  * it; and if recording the batch fails (a key of the wrong type), the
  * popped entries go back to the head before the error is returned.
  */
-export const FETCH = `${LIB}${DELAY_LIB}
+export const FETCH = `${LIB}${PROMOTE_DUE_LIB}
 local n = tonumber(ARGV[1])
 local promoted, wait = promote(KEYS[4], KEYS[1])
 local before = redis.call('LLEN', KEYS[1])
@@ -143,7 +143,7 @@ return {first, out, wait}
  * one step either way. 0 if it was no longer held (already reclaimed by a
  * reaper: the reclaimed copy wins).
  */
-export const REQUEUE = `${LIB}${DELAY_LIB}
+export const REQUEUE = `${LIB}${STORE_DELAYED_LIB}
 local delay = tonumber(ARGV[4])
 if delay > 0 then
   -- Stored before removed: if the delayed key is not a ZSET, this fails with the message still held.
