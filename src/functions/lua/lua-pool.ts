@@ -2,11 +2,11 @@ import type { RemoteCall } from './lua-remote-call.ts';
 import { LuaState, type LuaOutcome, type LuaStateSpec } from './lua-state.ts';
 
 /**
- * The Lua states of one function. A call takes an idle state or, when all
- * are busy, creates one, so the pool grows to the most calls ever running
- * at once (the consumers' `concurrency` bounds that) and never puts two
- * calls in one state. Each state loads the files once, so globals a script
- * sets live per state, as in Wippy's pools.
+ * The Lua states of one function inside one isolate. A call takes an idle
+ * state or, when all are busy, creates one, so the pool grows to the most
+ * calls ever running at once in the isolate (the consumers' `concurrency`
+ * bounds that) and never puts two calls in one state. Each state loads the
+ * files once, so globals a script sets live per state, as in Wippy's pools.
  * @internal
  */
 export class LuaStatePool {

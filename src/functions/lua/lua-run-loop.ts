@@ -15,8 +15,8 @@ export type LuaRunResult =
  *
  * Synchronous when the script finishes without yielding, which is the
  * common case (no publish, no long computation): then no promise is
- * made, and the consumer, which awaits only thenables, acks in the same
- * turn. Otherwise the rest runs in {@link continueLuaThread}.
+ * made, and the result joins the isolate's reply to the batch it came
+ * in. Otherwise the rest runs in {@link continueLuaThread}.
  * @internal
  */
 export function runLuaThread(thread: LuaThread, raw: LuaRaw, nargs: number, call: LuaCall): LuaRunResult | Promise<LuaRunResult> {
@@ -38,9 +38,9 @@ const STOPPED: LuaRunResult = { kind: 'stopped' };
 /**
  * Drives a coroutine that yielded. It yields for two reasons: a promise
  * (`promise:await()` in `bootstrap.lua`, e.g. `queue.publish`), which is
- * awaited, and the debug hook's time slice, which gives the event loop a
- * turn so timers (the consumer's timeout among them) and other handlers
- * run while a script computes. Between turns the call's stop condition is
+ * awaited, and the debug hook's time slice, which gives the isolate's
+ * event loop a turn so its other calls and the main thread's messages
+ * (a stop among them) are handled while a script computes. Between turns the call's stop condition is
  * checked; a stopped call is left suspended, and its owner discards the
  * state.
  */

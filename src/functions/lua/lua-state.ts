@@ -36,7 +36,7 @@ export type LuaOutcome =
 
 /** Lua instructions between two runs of the debug hook. */
 const HOOK_EVERY = 1000;
-/** Longest a script keeps the event loop before the hook yields it, in ms. */
+/** Longest a script keeps its isolate's event loop before the hook yields it, in ms. */
 const SLICE_MS = 20;
 
 /**
@@ -177,11 +177,15 @@ export class LuaState {
 
   /**
    * The debug hook runs every {@link HOOK_EVERY} instructions. It stops a
-   * call whose signal aborted or whose deadline passed, and yields a script
-   * that held the CPU for {@link SLICE_MS}, since while Lua runs no JS timer
-   * (the consumer's timeout included) can fire. It yields only the call's
-   * own coroutine, and only where Lua allows (not inside a C call such as
-   * a `table.sort` comparator); elsewhere it raises an error instead.
+   * call that the main thread asked to stop or whose deadline passed, and
+   * yields a script that held the CPU for {@link SLICE_MS}, so that the
+   * isolate's other calls and the messages from the main thread (new
+   * calls, stops) get a turn. It yields only the call's own coroutine, and
+   * only where Lua allows (not inside a C call such as a `table.sort`
+   * comparator); elsewhere it raises an error instead. This is the gentle
+   * stop, which keeps the isolate; what it cannot reach (a string pattern,
+   * a script that swallows the error) ends when the main thread terminates
+   * the isolate (see lua-call-limits.ts).
    */
   #installHook(): void {
     const lua = this.#thread.lua;
