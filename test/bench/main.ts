@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- section...]`: throughput of each part against the
  * baseline its issue names, in the same run, as medians of several rounds
- * and ratios. Sections: memory (vs fastq), amqp (vs raw amqplib), redis
+ * and ratios. Sections: memory (vs fastq), retry (memory with an unused
+ * retry policy vs without), amqp (vs raw amqplib), redis
  * (vs BullMQ and a raw pipeline), lua (vs the same JS handler), inspect
  * (with vs without the inspector). No section: all of them.
  *
@@ -14,6 +15,7 @@ type Section = () => Promise<string[]>;
 
 const SECTIONS: Record<string, Section> = {
   memory: async () => (await import('./memory-bench.ts')).runMemoryBench(Number(process.env['ROUNDS'] ?? 21)),
+  retry: async () => (await import('./memory-retry-bench.ts')).runMemoryRetryBench(Number(process.env['ROUNDS'] ?? 15)),
   amqp: async () => (await import('./amqp-bench.ts')).runAmqpBench(Number(process.env['ROUNDS'] ?? 3)),
   redis: async () => (await import('./redis-bench.ts')).runRedisBench(Number(process.env['ROUNDS'] ?? 3)),
   lua: async () => (await import('./lua-bench.ts')).runLuaBench({ rounds: Number(process.env['ROUNDS'] ?? 7), messages: 20_000 }).then((s) => s.lines),

@@ -21,7 +21,7 @@ const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * long-lived processes, asked in turn, give each side its own heap and the
  * same moment of the machine.
  */
-class ContenderProcess {
+export class ContenderProcess {
   readonly #child: ChildProcessWithoutNullStreams;
   readonly #lines: AsyncIterator<string>;
 

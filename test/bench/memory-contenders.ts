@@ -62,22 +62,29 @@ function fastqPromiseRun(count: number): Promise<number> {
   });
 }
 
-const yaml = `
+/** The benchmark's configuration; `queueExtra` adds fields to the queue entry, `entries` more entries. */
+const yamlWith = (queueExtra = '', entries = '') => `
 namespace: bench
 entries:
   - { name: driver, kind: queue.driver.memory, lifecycle: { auto_start: true } }
-  - { name: q, kind: queue.queue, driver: bench:driver, driver_options: { memory: { max_length: ${MAX_LENGTH} } } }
+  - { name: q, kind: queue.queue, driver: bench:driver, driver_options: { memory: { max_length: ${MAX_LENGTH} } }${queueExtra} }
   - { name: c, kind: queue.consumer, queue: bench:q, func: bench:handler, concurrency: ${CONCURRENCY}, prefetch: ${PREFETCH}, lifecycle: { auto_start: true } }
-`;
+${entries}`;
+const yaml = yamlWith();
+/** The same with a retry policy and a dead-letter queue configured; every message succeeds, so neither is used. */
+export const retryYaml = yamlWith(
+  ', retry: { initial_delay: 1s, backoff_factor: 2, max_delay: 5m, jitter: 0.1 }, dead_letter: { queue: bench:dlq, max_attempts: 5 }',
+  '  - { name: dlq, kind: queue.queue, driver: bench:driver }\n',
+);
 
 /**
  * actorq end to end: `publishBatch` (waiting for room: the queue is bounded)
  * -> memory driver -> prefetch buffer -> 10 workers -> handler -> ack,
  * timed until the consumer has acked every message.
  */
-async function actorqRun(count: number): Promise<number> {
+async function actorqRun(count: number, config = yaml): Promise<number> {
   const runtime = createRuntime({
-    registry: parseConfigText(yaml, '<bench>', { extraFunctionIds: ['bench:handler'] }),
+    registry: parseConfigText(config, '<bench>', { extraFunctionIds: ['bench:handler'] }),
     functions: { 'bench:handler': handler },
     logger: silentLogger,
   });
@@ -98,7 +105,9 @@ async function actorqRun(count: number): Promise<number> {
 export const MEMORY_CONTENDERS: Readonly<Record<string, (count: number) => Promise<number>>> = {
   fastq: fastqRun,
   'fastq.promise': fastqPromiseRun,
-  actorq: actorqRun,
+  actorq: (count) => actorqRun(count),
+  /** actorq on a queue with `retry` and `dead_letter` configured but never used (the `retry` section). */
+  'actorq-retry': (count) => actorqRun(count, retryYaml),
 };
 
 if (import.meta.url === `file://${process.argv[1]}`) {
