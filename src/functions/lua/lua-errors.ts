@@ -23,6 +23,16 @@ export class LuaHandlerError extends Error {
     this.value = value;
     this.raised = raised;
   }
+
+  /**
+   * The `retry_after` field of a table error (`return nil, { retry_after = '30s' }`):
+   * the delay the script asks for before the next delivery, read by the
+   * consumer as any error's `retryAfter`.
+   */
+  get retryAfter(): unknown {
+    const v = this.value;
+    return typeof v === 'object' && v !== null ? (v as { retry_after?: unknown }).retry_after : undefined;
+  }
 }
 
 /**
