@@ -20,8 +20,8 @@ export interface PublishCallOptions {
    * Deliver no sooner than this from now: ms, or a Go-style duration
    * (`'5s'`, `'1m30s'`), up to about 24.8 days. The message is stored at
    * once and waits without holding up the messages behind it. A `delay`
-   * header means the same (and is consumed, not stored), as do
-   * `amqp.x_delay` on an AMQP queue and `sqs.delay_seconds` on an SQS queue.
+   * header means the same (and is consumed, not stored); so does
+   * `amqp.x_delay` on an AMQP queue, read by that driver.
    */
   readonly delay?: DelayValue;
 }
@@ -49,7 +49,7 @@ export class Publisher {
     try {
       const bound = checkBody(body, queueId);
       const now = nowSeconds();
-      const delay = options === undefined ? undefined : publishDelay(options.delay, options.headers, binding.optionsKey, queueId);
+      const delay = options === undefined ? undefined : publishDelay(options.delay, options.headers, queueId);
       const headers = this.#headers(queueId, delay ? delay.headers : options?.headers, now);
       assertSize(body, bound, headers, headersBoundOf(headers), now, limitOf(binding), queueId);
       const message = new OutgoingMessage(body, headers, now, options?.id);
@@ -66,7 +66,7 @@ export class Publisher {
     try {
       const now = nowSeconds();
       const messages: Message[] = new Array(bodies.length);
-      const delay = options === undefined ? undefined : publishDelay(options.delay, options.headers, binding.optionsKey, queueId);
+      const delay = options === undefined ? undefined : publishDelay(options.delay, options.headers, queueId);
       const given = delay ? delay.headers : options?.headers;
       const withHeaders = given !== undefined;
       const limit = limitOf(binding);

@@ -14,8 +14,6 @@ export interface QueueBinding {
   readonly entry: QueueEntry;
   readonly driver: Driver;
   readonly declaration: QueueDeclaration;
-  /** Options key of the driver's kind (`memory`, `amqp`, ...): which driver-specific headers apply. */
-  readonly optionsKey: string;
 }
 
 /** Everything built from one loaded registry: drivers, queue bindings, worker pools, functions. */
@@ -68,7 +66,7 @@ export async function wireRegistry(registry: Registry, deps: WiringDeps): Promis
       // Only a dead-letter queue on the same backend can take a raw entry as it is.
       ...(deadLetter && deadLetter.driver === entry.driver ? { deadLetterName: deadLetter.queue_name } : {}),
     };
-    queues.set(entry.id, { entry, driver, declaration, optionsKey });
+    queues.set(entry.id, { entry, driver, declaration });
   }
   for (const entry of entries.filter(isConsumerEntry)) {
     const queue = queues.get(entry.queue)!;

@@ -31,37 +31,28 @@ describe('parseDelay', () => {
 
 describe('publishDelay', () => {
   it('nothing asked: undefined, the headers untouched', () => {
-    expect(publishDelay(undefined, undefined, 'memory', 'app:q')).toBeUndefined();
-    expect(publishDelay(undefined, { a: 1 }, 'memory', 'app:q')).toBeUndefined();
+    expect(publishDelay(undefined, undefined, 'app:q')).toBeUndefined();
+    expect(publishDelay(undefined, { a: 1 }, 'app:q')).toBeUndefined();
   });
 
   it('the option keeps the headers as given; the neutral header is consumed', () => {
     const headers = { a: 1 };
-    expect(publishDelay('5s', headers, 'memory', 'app:q')).toEqual({ delayMs: 5000, headers });
-    expect(publishDelay(undefined, { a: 1, delay: 250 }, 'redis', 'app:q')).toEqual({ delayMs: 250, headers: { a: 1 } });
+    expect(publishDelay('5s', headers, 'app:q')).toEqual({ delayMs: 5000, headers });
+    expect(publishDelay(undefined, { a: 1, delay: 250 }, 'app:q')).toEqual({ delayMs: 250, headers: { a: 1 } });
+    expect(publishDelay(undefined, { delay: '1m' }, 'app:q')).toEqual({ delayMs: 60_000, headers: {} });
   });
 
-  it('amqp.x_delay means the same on an AMQP queue (consumed) and is a plain header elsewhere', () => {
-    expect(publishDelay(undefined, { 'amqp.x_delay': 1200, b: 'x' }, 'amqp', 'app:q')).toEqual({ delayMs: 1200, headers: { b: 'x' } });
-    expect(publishDelay(undefined, { 'amqp.x_delay': 1200 }, 'memory', 'app:q')).toBeUndefined();
-  });
-
-  it('sqs.delay_seconds means the same on an SQS queue, in whole seconds up to 900', () => {
-    expect(publishDelay(undefined, { 'sqs.delay_seconds': 30 }, 'sqs', 'app:q')).toEqual({ delayMs: 30_000, headers: {} });
-    expect(() => publishDelay(undefined, { 'sqs.delay_seconds': 901 }, 'sqs', 'app:q')).toThrow(
-      'publish to app:q: header "sqs.delay_seconds" must be whole seconds from 0 to 900, got 901',
-    );
-    expect(() => publishDelay(undefined, { 'sqs.delay_seconds': 1.5 }, 'sqs', 'app:q')).toThrow(InvalidMessageError);
+  it("a driver's own header is left to the driver", () => {
+    expect(publishDelay(undefined, { 'amqp.x_delay': 1200 }, 'app:q')).toBeUndefined();
   });
 
   it('names the field of a bad delay', () => {
-    expect(() => publishDelay('later', undefined, 'memory', 'app:q')).toThrow('publish to app:q: option delay must be');
-    expect(() => publishDelay(undefined, { delay: 'later' }, 'memory', 'app:q')).toThrow('publish to app:q: header "delay" must be');
-    expect(() => publishDelay(undefined, { 'amqp.x_delay': -1 }, 'amqp', 'app:q')).toThrow('publish to app:q: header "amqp.x_delay" must be');
+    expect(() => publishDelay('later', undefined, 'app:q')).toThrow('publish to app:q: option delay must be');
+    expect(() => publishDelay(undefined, { delay: 'later' }, 'app:q')).toThrow('publish to app:q: header "delay" must be');
+    expect(() => publishDelay(undefined, { delay: true }, 'app:q')).toThrow(InvalidMessageError);
   });
 
   it('refuses a delay given twice', () => {
-    expect(() => publishDelay('1s', { delay: '1s' }, 'memory', 'app:q')).toThrow('publish to app:q: give the delay once, not as option delay and header "delay"');
-    expect(() => publishDelay(undefined, { delay: 1, 'amqp.x_delay': 1 }, 'amqp', 'app:q')).toThrow('header "delay" and header "amqp.x_delay"');
+    expect(() => publishDelay('1s', { delay: '1s' }, 'app:q')).toThrow('publish to app:q: give the delay once, not as option delay and header "delay"');
   });
 });
