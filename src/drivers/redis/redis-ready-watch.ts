@@ -50,10 +50,15 @@ export class ReadyWatch {
         // A delayed message became the earliest; another program's text counts as a plain wake-up.
         if (Number.isFinite(ms) && ms >= 0) return this.due(ms);
       }
-      if (this.#inFlight) this.#dirty = true;
-      this.maybeReady = true;
-      this.#wake();
+      this.#notified();
     });
+  }
+
+  /** Messages may be there now: fetch, and if a fetch is in flight, do not trust its short answer. */
+  #notified(): void {
+    if (this.#inFlight) this.#dirty = true;
+    this.maybeReady = true;
+    this.#wake();
   }
 
   /** A fetch is going out. */
@@ -97,8 +102,7 @@ export class ReadyWatch {
     this.#dueAt = at;
     this.#dueTimer = setTimeout(() => {
       this.#dueTimer = undefined;
-      this.maybeReady = true;
-      this.#wake();
+      this.#notified();
     }, ms);
     this.#dueTimer.unref?.();
   }
