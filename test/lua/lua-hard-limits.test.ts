@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { LoadedLuaFunction } from '../../src/functions/lua/lua-function.ts';
 import { LuaIsolateLostError, LuaStoppedError } from '../../src/functions/lua/lua-errors.ts';
@@ -133,3 +134,11 @@ describe('several isolates', () => {
     expect(fn.pool.replaced).toBe(1);
   }, 30_000);
 });
+
+test('a long call has its signal watched only while it runs', async () => {
+  fn = await loadLua({ 'handler.lua': 'return function() local t = os.clock() while os.clock() - t < 0.15 do end return "done" end' });
+  const ctx = fakeContext();
+  for (let i = 0; i < 3; i++) expect((await outcome(fn, i, ctx)).value).toBe('done');
+  // Watched from its second sweep on (each ran ~150 ms), and let go when it ended.
+  expect(getEventListeners(ctx.signal, 'abort')).toHaveLength(0);
+}, 30_000);

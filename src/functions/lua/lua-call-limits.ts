@@ -96,7 +96,8 @@ export class LuaCallLimits {
 
   #watch(call: PendingCall, now: number): void {
     const signal = call.ctx.signal;
-    if (signal.aborted) this.stopForSignal(call, now);
-    else signal.addEventListener('abort', () => this.stopForSignal(call), { once: true });
+    if (signal.aborted) return this.stopForSignal(call, now);
+    call.onAbort = () => this.stopForSignal(call);
+    signal.addEventListener('abort', call.onAbort, { once: true });
   }
 }

@@ -144,7 +144,7 @@ export class LuaIsolatePool implements IsolateOwner, OpsTarget, LimitsTarget {
 
   finish(isolate: LuaIsolate, call: PendingCall, kind: number, value: unknown): void {
     isolate.remove(call);
-    this.#o.settle(call, kind, value);
+    this.#settle(call, kind, value);
     if (isolate.retiring && isolate.calls.size === 0 && this.#retiring.delete(isolate)) void isolate.terminate();
   }
 
@@ -177,7 +177,7 @@ export class LuaIsolatePool implements IsolateOwner, OpsTarget, LimitsTarget {
     const waiting = this.#waiting.indexOf(call);
     if (waiting < 0) return;
     this.#waiting.splice(waiting, 1);
-    this.#o.settle(call, DoneKind.signal, undefined);
+    this.#settle(call, DoneKind.signal, undefined);
   }
 
   kill(call: PendingCall): void {
@@ -197,7 +197,7 @@ export class LuaIsolatePool implements IsolateOwner, OpsTarget, LimitsTarget {
     for (const call of this.#waiting) {
       // As for running calls, the signal is read from the second sweep on
       // (and once sent, the sweep goes on to watch it).
-      if (call.watch > 0 && call.ctx.signal.aborted) this.#o.settle(call, DoneKind.signal, undefined);
+      if (call.watch > 0 && call.ctx.signal.aborted) this.#settle(call, DoneKind.signal, undefined);
       else {
         call.watch = 1;
         kept.push(call);
@@ -216,7 +216,7 @@ export class LuaIsolatePool implements IsolateOwner, OpsTarget, LimitsTarget {
     this.#retiring.clear();
     await Promise.all(isolates.map((i) => i.terminate()));
     for (const isolate of isolates) for (const call of [...isolate.calls.values()]) this.#end(isolate, call, DoneKind.closed, undefined);
-    for (const call of this.#waiting.splice(0)) this.#o.settle(call, DoneKind.closed, undefined);
+    for (const call of this.#waiting.splice(0)) this.#settle(call, DoneKind.closed, undefined);
     await Promise.allSettled([...this.#starting.values()]);
   }
 
@@ -242,9 +242,15 @@ export class LuaIsolatePool implements IsolateOwner, OpsTarget, LimitsTarget {
     for (const call of retry) this.#dispatch(call);
   }
 
+  /** Settles the call's promise, and stops watching its signal. */
+  #settle(call: PendingCall, kind: number, value: unknown): void {
+    if (call.onAbort) call.ctx.signal.removeEventListener('abort', call.onAbort);
+    this.#o.settle(call, kind, value);
+  }
+
   #end(isolate: LuaIsolate, call: PendingCall, kind: number, value: unknown): void {
     isolate.remove(call);
-    this.#o.settle(call, kind, value);
+    this.#settle(call, kind, value);
   }
 
   /** Starts a new isolate for place `place`; waiting calls go to it once it is ready. */
@@ -264,7 +270,7 @@ export class LuaIsolatePool implements IsolateOwner, OpsTarget, LimitsTarget {
         this.#o.logger.error('lua isolate could not be replaced', { function: this.#o.entry.id, error: message });
         // Nothing else will take them if no isolate is left.
         if (this.#isolates.every((i) => i === undefined)) {
-          for (const call of this.#waiting.splice(0)) this.#o.settle(call, DoneKind.lost, `no isolate could be started: ${message}`);
+          for (const call of this.#waiting.splice(0)) this.#settle(call, DoneKind.lost, `no isolate could be started: ${message}`);
         }
       },
     );

@@ -30,6 +30,8 @@ export interface PendingCall {
   killAt: number;
   /** 0: not looked at yet; 1: seen running by one sweep; 2: its signal is watched. */
   watch: number;
+  /** The listener on its signal, while watched (removed when it settles). */
+  onAbort: (() => void) | undefined;
 }
 
 let lastId = 0;
@@ -48,5 +50,6 @@ export function newPendingCall(body: unknown, ctx: HandlerContext, resolve: (val
     stopReason: undefined,
     killAt: Infinity,
     watch: 0,
+    onAbort: undefined,
   };
 }
