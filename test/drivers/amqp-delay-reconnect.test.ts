@@ -5,7 +5,7 @@ import { delayLevel, delayQueueName } from '../../src/drivers/amqp/delay-ladder.
 import type { Delivery } from '../../src/drivers/driver.ts';
 import type { Message } from '../../src/message/message.ts';
 import { TcpFaultProxy } from '../support/tcp-fault-proxy.ts';
-import { eventually, uniqueQueueName } from './conformance-helpers.ts';
+import { eventually, sleep, uniqueQueueName } from './conformance-helpers.ts';
 import { AMQP_URL, destroyQueueAndDelays, makeDriver, withRawChannel } from './amqp/broker-helpers.ts';
 
 const msg = (id: string): Message => ({ id, body: { id }, headers: {} });
@@ -83,6 +83,29 @@ describe('amqp delay queues across a reconnect', () => {
     for (const d of got) c.ack(d);
     await c.cancel();
   }, 40_000);
+
+  it('a connection lost while a new delay queue is being declared: the publish waits for the reconnect, nothing early', async () => {
+    // The declare of a level not used yet stalls in the network, then the connection drops under it.
+    proxy!.pause();
+    const began = Date.now();
+    const publishing = driver!.publish(queue, [msg('stalled')], { delayMs: 700 });
+    await sleep(300);
+    proxy!.cut();
+    proxy!.resume();
+    await publishing;
+    expect(await rawCount(delayQueueName(queue, delayLevel(700)))).toBe(1);
+    const c = driver!.consume(queue, { consumerId: 'c2', maxUnsettled: 10 });
+    const got: { d: Delivery; at: number }[] = [];
+    c.deliveries.subscribe((batch) => {
+      for (const d of batch) got.push({ d, at: Date.now() });
+    });
+    c.request(10);
+    await eventually(() => got.length === 1, 10_000, 'the stalled message');
+    expect(got[0]!.d.id).toBe('stalled');
+    expect(got[0]!.at - began).toBeGreaterThanOrEqual(700);
+    c.ack(got[0]!.d);
+    await c.cancel();
+  }, 20_000);
 
   it('a reconnect with nothing published declares the delay queues it used', async () => {
     await withRawChannel((ch) => ch.deleteQueue(delayQueueName(queue, delayLevel(3000))));

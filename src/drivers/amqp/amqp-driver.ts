@@ -6,6 +6,7 @@ import { ConnectionSupervisor } from '../connection-supervisor.ts';
 import { NotFoundError } from '../../errors/not-found-error.ts';
 import { AbortedError, DriverUnavailableError, PublishRejectedError } from '../../errors/lifecycle-errors.ts';
 import { ConfigError } from '../../errors/config-error.ts';
+import { ActorqError } from '../../errors/actorq-error.ts';
 import { silentLogger, type Logger } from '../../util/logger.ts';
 import { queueArguments, type AmqpDriverOptions } from './amqp-options.ts';
 import { buildConnectArgs, type ConnectArgs } from './connect-options.ts';
@@ -184,7 +185,7 @@ export class AmqpDriver implements Driver {
     const copies = encoded.map(delayedCopy);
     for (const [level, indexes] of groups) {
       if (level === 0) await this.#sendAll(queueName, encoded, indexes, deadline, signal);
-      else await this.#delays.send(() => this.#liveSession(deadline, signal), queueName, level, (target) => this.#sendAll(target, copies, indexes, deadline, signal));
+      else await this.#viaDelayQueue(queueName, level, deadline, signal, (target) => this.#sendAll(target, copies, indexes, deadline, signal));
     }
   }
 
@@ -254,8 +255,17 @@ export class AmqpDriver implements Driver {
     const copy: EncodedMessage = { id: d.id, content: d.raw.content, properties };
     if (delayMs === 0) return this.#sendConfirmed(queue, copy);
     const delayed = delayedCopy(copy);
-    const deadline = Date.now() + this.#options.publish_timeout;
-    await this.#delays.send(() => this.#liveSession(deadline), queue, delayMs, (target) => this.#sendConfirmed(target, delayed));
+    await this.#viaDelayQueue(queue, delayMs, Date.now() + this.#options.publish_timeout, undefined, (target) => this.#sendConfirmed(target, delayed));
+  }
+
+  /** Sends with `send` through the delay queue of `queue` for `delayMs`; a client library error becomes a retryable `DRIVER_UNAVAILABLE`. */
+  async #viaDelayQueue(queue: string, delayMs: number, deadline: number, signal: AbortSignal | undefined, send: (target: string) => Promise<void>): Promise<void> {
+    try {
+      await this.#delays.send(() => this.#liveSession(deadline, signal), queue, delayMs, send);
+    } catch (e) {
+      if (e instanceof ActorqError) throw e;
+      throw this.#unavailable(`delay queue for ${queue}: ${this.#scrub(e)}`, e);
+    }
   }
 
   /** Publishes one message and waits for its confirm; a connection lost meanwhile is an error, not a retry. */

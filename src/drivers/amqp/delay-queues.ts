@@ -1,8 +1,11 @@
 import { ConfigError } from '../../errors/config-error.ts';
 import { NotFoundError } from '../../errors/not-found-error.ts';
 import type { AmqpSession } from './amqp-session.ts';
-import { brokerReason, isPreconditionFailed } from './amqp-errors.ts';
+import { brokerReason, isChannelClosedError, isPreconditionFailed } from './amqp-errors.ts';
 import { delayLevel, delayQueueArguments, delayQueueExpiry, delayQueueName, delayQueueRefreshAfter } from './delay-ladder.ts';
+
+/** Declares of a delay queue tried by one send when connections keep dropping under it. */
+const MAX_DECLARE_TRIES = 5;
 
 /** AMQP queue names are short strings: at most 255 bytes. */
 const MAX_QUEUE_NAME_BYTES = 255;
@@ -90,17 +93,28 @@ export class DelayQueues {
   }
 
   /**
-   * Sends with `send` to the delay queue of `source` for `delayMs`. One
-   * deleted behind the driver's back (the send fails with `NotFoundError`:
-   * unroutable) is declared again and the send tried once more.
+   * Sends with `send` to the delay queue of `source` for `delayMs`. A
+   * connection lost while declaring it is waited out (`session` waits for
+   * the next one, within its deadline). One deleted behind the driver's
+   * back (the send fails with `NotFoundError`: unroutable) is declared
+   * again and the send tried once more.
    */
   async send(session: () => Promise<AmqpSession>, source: string, delayMs: number, send: (target: string) => Promise<void>): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const target = await this.target(await session(), source, delayMs);
+    let missing = false;
+    for (let tries = 1; ; tries++) {
+      const s = await session();
+      let target: string;
+      try {
+        target = await this.target(s, source, delayMs);
+      } catch (e) {
+        if (tries < MAX_DECLARE_TRIES && (s.lost || isChannelClosedError(e))) continue;
+        throw e;
+      }
       try {
         return await send(target);
       } catch (e) {
-        if (attempt > 0 || !(e instanceof NotFoundError)) throw e;
+        if (missing || !(e instanceof NotFoundError)) throw e;
+        missing = true;
         this.lost(target);
       }
     }
