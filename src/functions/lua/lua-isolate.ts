@@ -75,7 +75,7 @@ export class LuaIsolate {
     const limitMb = Math.max(64, Math.ceil(options.init.memoryLimit / MiB));
     const worker = new Worker(entryUrl, {
       // The parent's flags (a loader, inspector ports) are not for this thread.
-      execArgv: process.env['LUA_PROF'] ? ['--cpu-prof', '--cpu-prof-dir=/tmp/luaproto/cpuprof'] : [],
+      execArgv: [],
       name: `lua ${options.entry.id}`,
       resourceLimits: { maxOldGenerationSizeMb: limitMb },
     });
