@@ -17,7 +17,8 @@ import { brokerQueueCounts, destroyQueue, makeDriver } from './amqp/broker-helpe
  */
 const msg = (i: number): Message => ({ id: `m${i}`, body: { i }, headers: {} });
 
-describe('amqp driver: coalesced acks', () => {
+// rabbitmqctl (brokerQueueCounts) takes seconds on a loaded machine: the default 5 s is too short.
+describe('amqp driver: coalesced acks', { timeout: 30_000 }, () => {
   const drivers: AmqpDriver[] = [];
   const queues: string[] = [];
   const setup = async (count: number) => {

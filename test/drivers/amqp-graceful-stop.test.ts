@@ -22,7 +22,8 @@ import { AMQP_URL, brokerQueueCounts, destroyQueue, makeDriver } from './amqp/br
 const N = 40;
 const msg = (i: number): Message => ({ id: `m${i}`, body: { i }, headers: {} });
 
-describe('amqp driver: graceful stop keeps every settle', () => {
+// rabbitmqctl (brokerQueueCounts) takes seconds on a loaded machine: the default 5 s is too short.
+describe('amqp driver: graceful stop keeps every settle', { timeout: 30_000 }, () => {
   const drivers: AmqpDriver[] = [];
   const queues: string[] = [];
   const runtimes: Runtime[] = [];
