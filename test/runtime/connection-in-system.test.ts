@@ -4,6 +4,7 @@ import { parseConfigText } from '../../src/config/load-config.ts';
 import { createRuntime, type Runtime } from '../../src/runtime/create-runtime.ts';
 import { silentLogger } from '../../src/util/logger.ts';
 import { REDIS_URL, deletePrefix } from '../drivers/redis/redis-test-env.ts';
+import { AMQP_URL } from '../drivers/amqp/broker-helpers.ts';
 
 let runtime: Runtime | undefined;
 const prefix = `actorq-test:conn-system:${process.pid}:${Date.now()}:`;
@@ -36,5 +37,18 @@ entries:
     expect([...seen].some((id) => /connection/.test(id))).toBe(true);
     await runtime.stop();
     expect(connection!.getSnapshot().value).toBe('closed');
+  });
+
+  it('so is an AMQP driver connection actor', async () => {
+    const yaml = `
+namespace: a
+entries:
+  - { name: b, kind: queue.driver.amqp, url: "${AMQP_URL}", lifecycle: { auto_start: true } }
+`;
+    runtime = createRuntime({ registry: parseConfigText(yaml, '<test>'), logger: silentLogger });
+    await runtime.start();
+    expect(runtime.system.get('a:b#connection')!.getSnapshot().value).toBe('connected');
+    await runtime.stop();
+    expect(runtime.system.get('a:b#connection')!.getSnapshot().value).toBe('closed');
   });
 });

@@ -21,6 +21,7 @@ import { parkedQueueName, setAside, type SetAsideHost } from './set-aside.ts';
 import { checkedDelay } from './delay-ladder.ts';
 import { DelayQueues } from './delay-queues.ts';
 import { delayedCopy, delayGroups } from './delay-routing.ts';
+import type { AnyActorRef } from 'xstate';
 
 /** `basic.qos` when neither the consumer nor `prefetch_count` gives one (core default prefetch 10 + concurrency 1). */
 const DEFAULT_QOS = 11;
@@ -211,6 +212,11 @@ export class AmqpDriver implements Driver {
     const session = this.#session;
     if (session && !session.lost) consumption.attach(session).catch((e) => this.#logger.warn('amqp consumer attach failed', { driver: this.id, queue: queueName, error: this.#scrub(e) }));
     return consumption;
+  }
+
+  /** Places the connection machine under the driver's actor (see `Driver.adopt`). */
+  adopt(driverActor: AnyActorRef): void {
+    this.#supervisor.adopt(driverActor, `${this.id}#connection`);
   }
 
   async info(queueName: string): Promise<QueueInfo> {
