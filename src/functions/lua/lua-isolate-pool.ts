@@ -120,19 +120,20 @@ export class LuaIsolatePool implements IsolateOwner, OpsTarget, LimitsTarget {
   /**
    * The isolate for a new call: the one holding the fewest, but not one
    * whose oldest call has run for {@link BUSY_MS} while another has none
-   * such; a call sent behind one that is stuck in a string pattern would
-   * wait until that one is ended.
+   * such, and among those only, the one whose oldest call is youngest: a
+   * call sent behind one that is stuck in a string pattern would wait
+   * until that one is ended.
    */
   #choose(now: number): LuaIsolate | undefined {
     let best: LuaIsolate | undefined;
-    let bestBusy = true;
+    let bestAge = 0;
     for (const isolate of this.#isolates) {
       if (!isolate?.accepting) continue;
       const oldest = isolate.calls.size === 0 ? undefined : isolate.calls.values().next().value;
-      const busy = oldest !== undefined && now - oldest.sentAt >= BUSY_MS;
-      if (best === undefined || (bestBusy && !busy) || (busy === bestBusy && isolate.calls.size < best.calls.size)) {
+      const age = oldest === undefined ? 0 : now - oldest.sentAt;
+      if (best === undefined || (age < BUSY_MS ? bestAge >= BUSY_MS || isolate.calls.size < best.calls.size : age < bestAge)) {
         best = isolate;
-        bestBusy = busy;
+        bestAge = age;
       }
     }
     return best;
