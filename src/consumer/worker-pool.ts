@@ -1,21 +1,25 @@
 import type { Subscription } from 'rxjs';
-import type { Consumption, Delivery, Driver, QueueInfo } from '../drivers/driver.ts';
+import type { Consumption, Delivery, QueueInfo } from '../drivers/driver.ts';
 import type { Handler, HandlerContext } from '../functions/handler.ts';
 import type { Logger } from '../util/logger.ts';
 import { AlreadySettledError } from '../errors/message-errors.ts';
 import { ActorqError } from '../errors/actorq-error.ts';
 import { PrefetchBuffer } from './prefetch-buffer.ts';
-import { DeliveryContext, type DeliveryHost, type DeliveryOwner } from './delivery-context.ts';
+import { DeliveryContext, type DeliveryHost } from './delivery-context.ts';
+import type { Slot } from './worker-slot.ts';
+import type { WorkerPoolOptions } from './worker-pool-options.ts';
 import { DELIVERY_EVENT_COUNT, DELIVERY_STATE_NAMES, DELIVERY_TABLE, DeliveryEventId, DeliveryState, NO_TRANSITION, SETTLE_TABLE, SettleAction } from './delivery-table.ts';
-import { applyNack, logNack, reasonText, type DeadLetterTarget } from './settle-policy.ts';
+import { applyNack, logNack, reasonText } from './settle-policy.ts';
 import { PendingSettles } from './pending-settles.ts';
+import { DrainWaiters } from './drain-waiters.ts';
 import { HandlerTimeouts } from './handler-timeouts.ts';
 import { ConsumerCounters } from './consumer-counters.ts';
 import { attemptsOf } from '../message/attempts.ts';
 import { LatencySampler } from '../metrics/latency-sampler.ts';
 import type { BackoffOptions } from '../util/backoff.ts';
-import type { RetryPolicy } from '../config/entry-types.ts';
 
+
+export type { WorkerPoolOptions } from './worker-pool-options.ts';
 const EVENTS = DELIVERY_EVENT_COUNT;
 const EV_ACK = DeliveryEventId['message.ack'];
 const EV_NACK = DeliveryEventId['message.nack'];
@@ -27,48 +31,6 @@ const ACT_ACK = SettleAction.settleAck;
 const ACT_NACK = SettleAction.settleNack;
 const ACT_RELEASE = SettleAction.settleRelease;
 const LATENCY_MASK = LatencySampler.SAMPLE_EVERY - 1;
-
-/** Everything a {@link WorkerPool} is built from. */
-export interface WorkerPoolOptions {
-  readonly consumerId: string;
-  readonly queueId: string;
-  readonly queueName: string;
-  readonly driver: Driver;
-  /** The handler; may be given later with {@link WorkerPool.useHandler} (functions load at start). */
-  readonly handler?: Handler;
-  readonly concurrency: number;
-  readonly prefetch: number;
-  /** Per-message handler limit in ms; undefined = none. */
-  readonly timeout?: number;
-  readonly deadLetter?: DeadLetterTarget;
-  /** The queue's `retry` policy (a nacked message waits before its next delivery); absent = requeue at once. */
-  readonly retry?: RetryPolicy;
-  readonly logger: Logger;
-  readonly publish: HandlerContext['publish'];
-  readonly info: (queueId: string) => Promise<QueueInfo>;
-  /** Called when the subscription breaks while the pool is accepting (for the consumer machine). */
-  readonly onFailure: (error: unknown) => void;
-}
-
-/** One worker's place: the message it holds, and who waits for it to go idle. */
-interface Slot extends DeliveryOwner {
-  readonly index: number;
-  readonly host: WorkerPool;
-  /** The subscription that delivered `ctx`, set when the worker takes a message. */
-  consumption: Consumption | undefined;
-  ctx: DeliveryContext | undefined;
-  busy: boolean;
-  /** Set when a still-running handler was taken away from this worker (see `#detach`). */
-  detached: boolean;
-  idleWaiters: (() => void)[];
-  /** Start of a sampled handler call (ms), or 0. */
-  t0: number;
-  /** When the current handler started (ms), tracked only when the consumer has a timeout. */
-  startedAt: number;
-  /** Continuations made once per worker, so an async handler costs no closure per message. */
-  onFulfilled: () => void;
-  onRejected: (error: unknown) => void;
-}
 
 /**
  * The message path of one consumer: a bounded prefetch buffer and
@@ -106,7 +68,7 @@ export class WorkerPool implements DeliveryHost {
   #pendingCredit = 0;
   #running = 0;
   readonly #settles: PendingSettles;
-  readonly #drainWaiters = new Set<() => void>();
+  readonly #drainWaiters = new DrainWaiters();
   readonly #timeouts = new HandlerTimeouts<Slot>();
   /** Handler latency, sampled; undefined (and free) until metrics ask for it. */
   #latency: LatencySampler | undefined;
@@ -208,25 +170,11 @@ export class WorkerPool implements DeliveryHost {
    */
   drained(signal?: AbortSignal): Promise<void> {
     const subscription = this.#subscription;
-    return new Promise<void>((resolve) => {
-      const check = (): void => {
-        this.#drainWaiters.delete(check);
-        if (signal?.aborted) return resolve();
-        if (this.#running > 0) {
-          this.#drainWaiters.add(check);
-          return;
-        }
-        if (this.#settles.size > 0) {
-          void this.#settles.settled().then(check);
-          return;
-        }
-        subscription?.unsubscribe();
-        if (this.#subscription === subscription) this.#subscription = undefined;
-        resolve();
-      };
-      signal?.addEventListener('abort', check, { once: true });
-      check();
-    });
+    const close = () => {
+      subscription?.unsubscribe();
+      if (this.#subscription === subscription) this.#subscription = undefined;
+    };
+    return this.#drainWaiters.wait(() => this.#running, this.#settles, close, signal);
   }
 
   /** Resolves when worker `index` holds no message. */
@@ -445,7 +393,7 @@ export class WorkerPool implements DeliveryHost {
   }
 
   #wakeDrain(): void {
-    if (this.#running === 0 && this.#drainWaiters.size > 0) for (const w of [...this.#drainWaiters]) w();
+    if (this.#running === 0) this.#drainWaiters.wake();
   }
 
   /**
