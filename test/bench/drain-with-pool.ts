@@ -1,5 +1,5 @@
 import type { Driver } from '../../src/drivers/driver.ts';
-import { WorkerPool } from '../../src/consumer/worker-pool.ts';
+import { WorkerPool, type WorkerPoolOptions } from '../../src/consumer/worker-pool.ts';
 import { silentLogger } from '../../src/util/logger.ts';
 
 /**
@@ -9,7 +9,14 @@ import { silentLogger } from '../../src/util/logger.ts';
  * and resolves when all are acked and the pool has drained. Benchmarks use
  * it so a driver is measured the way a runtime consumer drives it.
  */
-export async function drainWithPool(driver: Driver, queueName: string, count: number, concurrency: number, prefetch: number): Promise<void> {
+export async function drainWithPool(
+  driver: Driver,
+  queueName: string,
+  count: number,
+  concurrency: number,
+  prefetch: number,
+  extra: Pick<WorkerPoolOptions, 'retry' | 'deadLetter'> = {},
+): Promise<void> {
   let acked = 0;
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
@@ -24,6 +31,7 @@ export async function drainWithPool(driver: Driver, queueName: string, count: nu
     },
     concurrency,
     prefetch,
+    ...extra,
     logger: silentLogger,
     publish: async () => {},
     info: (id) => driver.info(id),

@@ -3,7 +3,8 @@
  * baseline its issue names, in the same run, as medians of several rounds
  * and ratios. Sections: memory (vs fastq), retry (memory with an unused
  * retry policy vs without), amqp (vs raw amqplib), redis
- * (vs BullMQ and a raw pipeline), lua (vs the same JS handler), inspect
+ * (vs BullMQ and a raw pipeline), redis-retry (Redis with an unused retry
+ * policy vs without), lua (vs the same JS handler), inspect
  * (with vs without the inspector). No section: all of them.
  *
  * Speed is measured here, never in tests: these machines are small and
@@ -18,6 +19,7 @@ const SECTIONS: Record<string, Section> = {
   retry: async () => (await import('./memory-retry-bench.ts')).runMemoryRetryBench(Number(process.env['ROUNDS'] ?? 15)),
   amqp: async () => (await import('./amqp-bench.ts')).runAmqpBench(Number(process.env['ROUNDS'] ?? 3)),
   redis: async () => (await import('./redis-bench.ts')).runRedisBench(Number(process.env['ROUNDS'] ?? 3)),
+  'redis-retry': async () => (await import('./redis-retry-bench.ts')).runRedisRetryBench(Number(process.env['ROUNDS'] ?? 9)),
   lua: async () => (await import('./lua-bench.ts')).runLuaBench({ rounds: Number(process.env['ROUNDS'] ?? 7), messages: 20_000 }).then((s) => s.lines),
   inspect: async () => (await import('./inspect-bench.ts')).inspectBench(),
 };
