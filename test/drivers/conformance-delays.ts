@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { Delivery, Driver, QueueDeclaration } from '../../src/drivers/driver.ts';
+import type { Delivery, Driver } from '../../src/drivers/driver.ts';
 import type { Message } from '../../src/message/message.ts';
 import type { Handler } from '../../src/functions/handler.ts';
 import type { KindCatalog } from '../../src/kinds/kind-descriptors.ts';
@@ -8,7 +8,7 @@ import { builtinKinds } from '../../src/kinds/builtin-kinds.ts';
 import { parseConfigText } from '../../src/config/load-config.ts';
 import { createRuntime, type Runtime } from '../../src/runtime/create-runtime.ts';
 import { silentLogger } from '../../src/util/logger.ts';
-import { eventually, uniqueQueueName } from './conformance-helpers.ts';
+import { driverUnderTest, eventually, uniqueQueueName } from './conformance-helpers.ts';
 import type { ConformanceTarget } from './conformance.ts';
 
 /*
@@ -50,23 +50,8 @@ function catalogFor(name: string, target: ConformanceTarget): { catalog: KindCat
 /** The delay cases of {@link describeDriverConformance}; called from it, so they run for every driver. */
 export function describeDelayConformance(name: string, target: ConformanceTarget): void {
   describe(`driver delays: ${name}`, { timeout: 30_000 }, () => {
-    let driver: Driver;
-    const made: string[] = [];
-    const declare = async (): Promise<QueueDeclaration> => {
-      const q = { id: `test:delay${made.length}`, name: uniqueQueueName(`${name.replace(/\W/g, '')}dly`), options: target.queueOptions ?? {} };
-      made.push(q.name);
-      await driver.declare(q);
-      return q;
-    };
-
-    beforeAll(async () => {
-      driver = await target.create();
-      await driver.start();
-    });
-    afterAll(async () => {
-      await driver?.stop();
-      if (target.destroyQueue) for (const q of made) await target.destroyQueue(q).catch(() => {});
-    });
+    let driver!: Driver;
+    const declare = driverUnderTest(target, `${name.replace(/\W/g, '')}dly`, 'test:delay', (d) => (driver = d));
 
     it('a delayed publish is not delivered before its delay, a batch keeps its order, info counts it as delayed', async () => {
       const q = await declare();

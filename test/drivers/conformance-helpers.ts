@@ -1,4 +1,5 @@
-import type { Consumption, Delivery } from '../../src/drivers/driver.ts';
+import { afterAll, beforeAll } from 'vitest';
+import type { Consumption, Delivery, Driver, QueueDeclaration } from '../../src/drivers/driver.ts';
 
 /** A unique queue name per test, so parallel and repeated runs never share state. */
 export function uniqueQueueName(prefix = 'conf'): string {
@@ -59,4 +60,36 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }
+}
+
+/** What {@link driverUnderTest} needs of a conformance target. */
+interface DriverSource {
+  create(): Promise<Driver>;
+  readonly queueOptions?: Readonly<Record<string, unknown>>;
+  destroyQueue?(name: string): Promise<void>;
+}
+
+/**
+ * One started driver for a describe block (started before its tests,
+ * stopped after, with every queue it declared destroyed), handed to `use`,
+ * and a `declare` that makes a fresh uniquely named queue on it.
+ */
+export function driverUnderTest(target: DriverSource, label: string, idPrefix: string, use: (driver: Driver) => void): (options?: Readonly<Record<string, unknown>>) => Promise<QueueDeclaration> {
+  let driver: Driver | undefined;
+  const made: string[] = [];
+  beforeAll(async () => {
+    driver = await target.create();
+    await driver.start();
+    use(driver);
+  });
+  afterAll(async () => {
+    await driver?.stop();
+    if (target.destroyQueue) for (const q of made) await target.destroyQueue(q).catch(() => {});
+  });
+  return async (options = target.queueOptions ?? {}) => {
+    const q = { id: `${idPrefix}${made.length}`, name: uniqueQueueName(label), options };
+    made.push(q.name);
+    await driver!.declare(q);
+    return q;
+  };
 }

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Driver, QueueDeclaration } from '../../src/drivers/driver.ts';
+import { describe, expect, it } from 'vitest';
+import type { Driver } from '../../src/drivers/driver.ts';
 import type { Message } from '../../src/message/message.ts';
 import { NotFoundError } from '../../src/errors/not-found-error.ts';
-import { collect, eventually, record, sleep, uniqueQueueName } from './conformance-helpers.ts';
+import { collect, driverUnderTest, eventually, record, sleep, uniqueQueueName } from './conformance-helpers.ts';
 import { describeDelayConformance } from './conformance-delays.ts';
 
 /**
@@ -32,23 +32,8 @@ const msg = (id: string, body: unknown, headers: Message['headers'] = {}): Messa
  */
 export function describeDriverConformance(name: string, target: ConformanceTarget): void {
   describe(`driver conformance: ${name}`, () => {
-    let driver: Driver;
-    const made: string[] = [];
-    const declare = async (options = target.queueOptions ?? {}): Promise<QueueDeclaration> => {
-      const q = { id: `test:${made.length}`, name: uniqueQueueName(name.replace(/\W/g, '')), options };
-      made.push(q.name);
-      await driver.declare(q);
-      return q;
-    };
-
-    beforeAll(async () => {
-      driver = await target.create();
-      await driver.start();
-    });
-    afterAll(async () => {
-      await driver?.stop();
-      if (target.destroyQueue) for (const q of made) await target.destroyQueue(q).catch(() => {});
-    });
+    let driver!: Driver;
+    const declare = driverUnderTest(target, name.replace(/\W/g, ''), 'test:', (d) => (driver = d));
 
     it('declare is idempotent', async () => {
       const q = await declare();
