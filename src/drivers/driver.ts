@@ -1,6 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { AnyActorRef } from 'xstate';
 import type { Headers, Message } from '../message/message.ts';
+import type { QueueAdmin } from './queue-admin.ts';
 
 /**
  * The contract every backend implements. One conformance suite
@@ -74,6 +75,14 @@ export interface Driver {
    * in the inspector, under system ID `<driver id>#connection`.
    */
   adopt?(driverActor: AnyActorRef): void;
+
+  /**
+   * Optional operator tools (peek, purge, take messages out one by one),
+   * for `actorq peek`, `purge` and `dead-letters`. A driver without them
+   * publishes and consumes as usual; those commands then say that the
+   * driver does not support them. See {@link QueueAdmin}.
+   */
+  readonly admin?: QueueAdmin;
 }
 
 /** A queue as declared on a driver. */
