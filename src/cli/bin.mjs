@@ -1,16 +1,9 @@
 #!/usr/bin/env node
-// Entry point of the `actorq` command. actorq ships its TypeScript sources;
-// tsx's loader compiles them on the fly, so `npx actorq` works right after
-// `npm install` with no build step.
+// Development entry of the `actorq` command, for a checkout: runs
+// bin.ts from the TypeScript sources through tsx's loader, so the command
+// always runs the code as it is now, without a build. The installed
+// package runs the compiled dist/src/cli/bin.js with plain Node instead.
 import { register } from 'tsx/esm/api';
 
 register();
-// `actorq machines | head` closes the pipe early: that is not an error.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw error;
-  });
-}
-const { main } = await import('./main.ts');
-process.exitCode = await main(process.argv.slice(2));
+await import('./bin.ts');
