@@ -4,6 +4,7 @@ import { referencesOf, type EntryReference, type ReferenceTarget } from './refer
 import { DRIVER_KIND_PREFIX, FUNCTION_KIND_PREFIX, QUEUE_KIND } from './registry.ts';
 import type { RawEntry } from './yaml-source.ts';
 import { formatPath } from './zod-issues.ts';
+import { checkSecurityReferences } from '../security/check-security-references.ts';
 
 /** What reference checking needs besides the entries. @internal */
 export interface ReferenceContext {
@@ -28,12 +29,13 @@ const TARGET_TEXT: Record<ReferenceTarget, string> = {
 
 /**
  * Checks that every reference (`driver`, `queue`, `func`,
- * `dead_letter.queue`, `requires`/`depends_on` items) names an existing
- * entry of the right kind. @internal
+ * `dead_letter.queue`, `requires`/`depends_on` items, and the policies and
+ * groups of `security` blocks) names an existing entry of the right kind. @internal
  */
 export function checkReferences(entries: Iterable<Entry>, ctx: ReferenceContext): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  for (const entry of entries) {
+  const list = [...entries];
+  for (const entry of list) {
     const raw = ctx.raw.get(entry.id)!;
     for (const ref of referencesOf(entry)) {
       const message = problemWith(entry, ref, ctx);
@@ -42,6 +44,8 @@ export function checkReferences(entries: Iterable<Entry>, ctx: ReferenceContext)
       issues.push({ file: raw.file, line: raw.locate(path), entryId: entry.id, field: formatPath(path), message });
     }
   }
+  // Policies and groups of `security` blocks: unknown or empty ones fail the load.
+  issues.push(...checkSecurityReferences(list, ctx.raw, ctx.kindOf));
   return issues;
 }
 

@@ -4,6 +4,9 @@ import { lifecycleSchema } from './lifecycle-schema.ts';
 import type { RetryPolicy } from './entry-types.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../message/validate-message.ts';
 
+/** Fields of a `security.policy` entry; defined beside the evaluator that reads them. */
+export { policyEntrySchema } from '../security/policy-schema.ts';
+
 /**
  * Bounds of a queue's `max_message_size`, in bytes. Below 1 KiB even the
  * headers every message carries would hardly fit; 128 MiB is RabbitMQ's

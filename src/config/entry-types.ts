@@ -4,6 +4,8 @@
  * docs name one thing one way; durations are converted to milliseconds.
  */
 
+import type { PolicyDefinition } from '../security/policy-schema.ts';
+
 /** Fields every entry has. */
 export interface EntryBase {
   /** `namespace:name`. */
@@ -38,13 +40,13 @@ export interface Lifecycle {
   readonly stop_timeout: number;
   readonly restart: RestartPolicy;
   /**
-   * Wippy's `security` block (`actor`, `groups`, `policies`), validated
-   * for shape and kept for callers; actorq does not enforce it.
+   * Wippy's `security` block (`actor`, `groups`, `policies`): the actor and
+   * policy scope a consumer's handler runs with (see `docs/security.md`).
    */
   readonly security?: LifecycleSecurity;
 }
 
-/** `lifecycle.security`, as written (not enforced by actorq). */
+/** A `security` block, as written: under `lifecycle` of a consumer, or on a function entry. */
 export interface LifecycleSecurity {
   readonly actor?: { readonly id: string; readonly meta?: Readonly<Record<string, unknown>> };
   readonly groups?: readonly string[];
@@ -126,7 +128,17 @@ export interface FunctionEntry extends EntryBase {
   /** Largest file the entry may name, in bytes. @default 10 MiB */
   readonly max_file_bytes?: number;
   readonly options: Readonly<Record<string, unknown>>;
+  /** The actor and policies every call of this function runs with, instead of its consumer's. */
+  readonly security?: LifecycleSecurity;
+}
+
+/** A `security.policy` entry: one rule of the security model (see `docs/security.md`). */
+export interface PolicyEntry extends EntryBase {
+  readonly kind: 'security.policy';
+  readonly policy: PolicyDefinition;
+  /** Full IDs of the groups the policy belongs to (a bare name is in the entry's namespace). */
+  readonly groups: readonly string[];
 }
 
 /** Any entry. Narrow on `kind` (drivers and functions by prefix). */
-export type Entry = DriverEntry | QueueEntry | ConsumerEntry | FunctionEntry;
+export type Entry = DriverEntry | QueueEntry | ConsumerEntry | FunctionEntry | PolicyEntry;

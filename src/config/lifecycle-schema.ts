@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { durationSchema } from '../util/duration.ts';
 import type { Lifecycle } from './entry-types.ts';
+import { securityBlockSchema } from '../security/security-block-schema.ts';
 
 /** Defaults of the `lifecycle` block, as in Wippy (durations in ms). */
 export const LIFECYCLE_DEFAULTS: Lifecycle = {
@@ -32,17 +33,8 @@ const restartSchema = z
     }
   });
 
-/**
- * `lifecycle.security` as Wippy writes it. Checked for shape so typos are
- * caught, kept on the entry, and not enforced: actorq has no policy engine.
- */
-const securitySchema = z
-  .object({
-    actor: z.object({ id: z.string(), meta: z.record(z.string(), z.unknown()).optional() }).strict().optional(),
-    groups: z.array(z.string()).optional(),
-    policies: z.array(z.string()).optional(),
-  })
-  .strict();
+/** `lifecycle.security`: the actor and policies a consumer's handler runs with (see `docs/security.md`). */
+const securitySchema = securityBlockSchema;
 
 /**
  * The `lifecycle` block of drivers, queues and consumers. Absent means all

@@ -8,6 +8,8 @@ import { lifecycleSchema } from './lifecycle-schema.ts';
 import { CONSUMER_KIND, DRIVER_KIND_PREFIX, FUNCTION_KIND_PREFIX, QUEUE_KIND } from './registry.ts';
 import { describe, isPlainObject, type RawEntry } from './yaml-source.ts';
 import { zodIssuesToConfig } from './zod-issues.ts';
+import { POLICY_KIND } from '../security/policy-schema.ts';
+import { takeFunctionSecurity, validatePolicyEntry } from '../security/validate-policy-entry.ts';
 
 /** What validating one entry needs to know about the others. @internal */
 export interface ValidationContext {
@@ -37,6 +39,7 @@ export function validateEntry(raw: RawEntry, ctx: ValidationContext): Validation
   const base: EntryBase = { id: raw.id, namespace: raw.namespace, name: raw.name, kind: raw.kind, meta: raw.meta, file: raw.abs, line: raw.line };
 
   if (raw.kind === QUEUE_KIND) return validateQueue(raw, data, base, ctx);
+  if (raw.kind === POLICY_KIND) return validatePolicyEntry(raw, data, base);
   if (raw.kind === CONSUMER_KIND) {
     const parsed = parse(consumerSchema, data, raw);
     if (!parsed.ok) return { issues: parsed.issues };
@@ -55,8 +58,9 @@ export function validateEntry(raw: RawEntry, ctx: ValidationContext): Validation
   }
   const functionKind = ctx.kinds.functions.get(raw.kind);
   if (functionKind) {
-    const options = parse(functionKind.schema, data, raw);
-    if (!options.ok) return { issues: options.issues };
+    const { own, security, issues: securityIssues } = takeFunctionSecurity(raw, data);
+    const options = parse(functionKind.schema, own, raw);
+    if (!options.ok || securityIssues.length > 0) return { issues: [...(options.ok ? [] : options.issues), ...securityIssues] };
     // Inline text has no directory of its own; relative sources resolve from the working directory.
     const base_dir = raw.abs === '<inline>' ? process.cwd() : dirname(raw.abs);
     const entry: FunctionEntry = {
@@ -65,6 +69,7 @@ export function validateEntry(raw: RawEntry, ctx: ValidationContext): Validation
       ...(ctx.root === undefined ? {} : { root: ctx.root }),
       ...(ctx.maxFileBytes === undefined ? {} : { max_file_bytes: ctx.maxFileBytes }),
       options: options.value,
+      ...(security ? { security } : {}),
     };
     return { entry, issues: [] };
   }
@@ -122,7 +127,7 @@ function validateQueue(raw: RawEntry, data: Record<string, unknown>, base: Entry
 
 /** `unknown kind "x" (known kinds: ...)`, listing what the catalog offers. @internal */
 export function unknownKindMessage(kind: string, kinds: KindCatalog): string {
-  const known = [QUEUE_KIND, CONSUMER_KIND, ...kinds.drivers.keys(), ...kinds.functions.keys()].sort();
+  const known = [QUEUE_KIND, CONSUMER_KIND, POLICY_KIND, ...kinds.drivers.keys(), ...kinds.functions.keys()].sort();
   let hint = '';
   if (kind.startsWith(DRIVER_KIND_PREFIX)) hint = ' (no such driver kind)';
   else if (kind.startsWith(FUNCTION_KIND_PREFIX)) hint = ' (no such function kind)';

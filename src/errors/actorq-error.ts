@@ -19,7 +19,8 @@ export type ActorqErrorCode =
   | 'HANDLER_TIMEOUT'
   | 'MEMORY_LIMIT'
   | 'ISOLATE_LOST'
-  | 'LIFECYCLE';
+  | 'LIFECYCLE'
+  | 'PERMISSION_DENIED';
 
 /**
  * Base class of every error actorq throws.
