@@ -29,7 +29,8 @@ export interface ConnectionContext {
  *
  * Stubs only: a driver provides `connect` (open connection, declare queues,
  * re-attach consumers), `watch` (report `connection.lost` from the live
- * connection), `disconnect`, and the `reconnectDelay` delay.
+ * connection), `disconnect`, and the `reconnectDelay` delay. Actions and
+ * guards are named in `setup()`, so the definition is plain data.
  */
 export const connectionMachine = setup({
   types: {
@@ -45,6 +46,13 @@ export const connectionMachine = setup({
   },
   delays: {
     reconnectDelay: 1000,
+  },
+  actions: {
+    markConnected: assign({ attempt: 0, everConnected: true, lastError: undefined }),
+    recordError: assign({ lastError: ({ event }) => (event as { error?: unknown }).error }),
+    countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
+    /** A new open/close cycle: a failing first connect is `failed` again, not a reconnect. */
+    resetCycle: assign({ attempt: 0, everConnected: false, lastError: undefined }),
   },
   guards: {
     wasConnected: ({ context }) => context.everConnected,
@@ -62,10 +70,10 @@ export const connectionMachine = setup({
         id: 'connect',
         src: 'connect',
         input: ({ context }) => ({ attempt: context.attempt }),
-        onDone: { target: 'connected', actions: assign({ attempt: 0, everConnected: true, lastError: undefined }) },
+        onDone: { target: 'connected', actions: 'markConnected' },
         onError: [
-          { guard: 'wasConnected', target: 'reconnecting', actions: assign({ lastError: ({ event }) => event.error }) },
-          { target: 'failed', actions: assign({ lastError: ({ event }) => event.error }) },
+          { guard: 'wasConnected', target: 'reconnecting', actions: 'recordError' },
+          { target: 'failed', actions: 'recordError' },
         ],
       },
       on: { 'connection.close': 'closing' },
@@ -73,12 +81,12 @@ export const connectionMachine = setup({
     connected: {
       invoke: { src: 'watch' },
       on: {
-        'connection.lost': { target: 'reconnecting', actions: assign({ lastError: ({ event }) => event.error }) },
+        'connection.lost': { target: 'reconnecting', actions: 'recordError' },
         'connection.close': 'closing',
       },
     },
     reconnecting: {
-      entry: assign({ attempt: ({ context }) => context.attempt + 1 }),
+      entry: 'countAttempt',
       after: { reconnectDelay: 'connecting' },
       on: { 'connection.close': 'closing' },
     },
@@ -86,11 +94,11 @@ export const connectionMachine = setup({
       invoke: { id: 'disconnect', src: 'disconnect', onDone: 'closed', onError: 'closed' },
     },
     closed: {
-      on: { 'connection.open': { target: 'connecting', actions: assign({ attempt: 0, everConnected: false, lastError: undefined }) } },
+      on: { 'connection.open': { target: 'connecting', actions: 'resetCycle' } },
     },
     failed: {
       on: {
-        'connection.open': { target: 'connecting', actions: assign({ attempt: 0, everConnected: false, lastError: undefined }) },
+        'connection.open': { target: 'connecting', actions: 'resetCycle' },
         'connection.close': 'closed',
       },
     },

@@ -1,6 +1,6 @@
 import { assign, enqueueActions, setup } from 'xstate';
 import { workerMachine } from './worker.machine.ts';
-import { actionNotProvided, errorMessage, mayRestart, notProvided, restartBackoff, serviceContext, type ServiceContext, type ServiceInput } from './lifecycle-types.ts';
+import { actionNotProvided, errorMessage, eventError, mayRestart, notProvided, restartBackoff, serviceContext, type ServiceContext, type ServiceInput } from './lifecycle-types.ts';
 
 /** Events a consumer accepts. */
 export type ConsumerEvent =
@@ -40,7 +40,8 @@ export interface ConsumerContext extends ServiceContext {
  *
  * Stubs only: the runtime provides `startConsumer`, `drainConsumer`,
  * `beginDrain`, `abandonInFlight` (each throws or rejects naming itself
- * when unprovided) and a jittered `restartDelay`.
+ * when unprovided) and a jittered `restartDelay`. Every action and guard
+ * is named in `setup()`, so the definition is plain data.
  */
 export const consumerMachine = setup({
   types: {
@@ -65,6 +66,26 @@ export const consumerMachine = setup({
     stopWorkers: enqueueActions(({ context, enqueue }) => {
       for (let i = 0; i < context.concurrency; i++) enqueue.sendTo(`worker-${i}`, { type: 'worker.stop' });
     }),
+    /** The `concurrency` workers, once, with system IDs `<consumer id>#worker-<n>`. */
+    spawnWorkers: enqueueActions(({ context, enqueue }) => {
+      for (let i = 0; i < context.concurrency; i++) {
+        enqueue.spawnChild('worker', {
+          id: `worker-${i}`,
+          systemId: `${context.id}#worker-${i}`,
+          input: { consumerId: context.id, index: i },
+        });
+      }
+    }),
+    clearStopTimedOut: assign({ stopTimedOut: false }),
+    /** A start succeeded: the restart count starts over. */
+    clearFailure: assign({ attempts: 0, error: undefined }),
+    /** A start failed, or the subscription broke: one more attempt used. */
+    recordFailure: assign({ attempts: ({ context }) => context.attempts + 1, error: ({ event }) => errorMessage(eventError(event)) }),
+    recordStartTimeout: assign({ attempts: ({ context }) => context.attempts + 1, error: 'start timed out' }),
+    recordDrainError: assign({ error: ({ event }) => errorMessage(eventError(event)) }),
+    markStopTimedOut: assign({ stopTimedOut: true }),
+    /** A start asked for by hand after `failed` gets the whole restart budget again. */
+    resetAttempts: assign({ attempts: 0 }),
   },
   delays: {
     startTimeout: ({ context }) => context.start_timeout,
@@ -78,43 +99,27 @@ export const consumerMachine = setup({
   id: 'consumer',
   initial: 'idle',
   context: ({ input }) => ({ ...serviceContext(input), concurrency: input.concurrency }),
-  entry: enqueueActions(({ context, enqueue }) => {
-    for (let i = 0; i < context.concurrency; i++) {
-      enqueue.spawnChild('worker', {
-        id: `worker-${i}`,
-        systemId: `${context.id}#worker-${i}`,
-        input: { consumerId: context.id, index: i },
-      });
-    }
-  }),
+  entry: 'spawnWorkers',
   states: {
     idle: {
       on: { 'consumer.start': 'starting', 'consumer.stop': 'stopped' },
     },
     starting: {
-      entry: assign({ stopTimedOut: false }),
+      entry: 'clearStopTimedOut',
       invoke: {
         id: 'startConsumer',
         src: 'startConsumer',
         input: ({ context }) => ({ id: context.id }),
-        onDone: { target: 'running', actions: assign({ attempts: 0, error: undefined }) },
+        onDone: { target: 'running', actions: 'clearFailure' },
         onError: [
-          {
-            guard: 'mayRestart',
-            target: 'restarting',
-            actions: assign({ attempts: ({ context }) => context.attempts + 1, error: ({ event }) => errorMessage(event.error) }),
-          },
-          { target: 'failed', actions: assign({ attempts: ({ context }) => context.attempts + 1, error: ({ event }) => errorMessage(event.error) }) },
+          { guard: 'mayRestart', target: 'restarting', actions: 'recordFailure' },
+          { target: 'failed', actions: 'recordFailure' },
         ],
       },
       after: {
         startTimeout: [
-          {
-            guard: 'mayRestart',
-            target: 'restarting',
-            actions: ['beginDrain', assign({ attempts: ({ context }) => context.attempts + 1, error: 'start timed out' })],
-          },
-          { target: 'failed', actions: ['beginDrain', assign({ attempts: ({ context }) => context.attempts + 1, error: 'start timed out' })] },
+          { guard: 'mayRestart', target: 'restarting', actions: ['beginDrain', 'recordStartTimeout'] },
+          { target: 'failed', actions: ['beginDrain', 'recordStartTimeout'] },
         ],
       },
       on: { 'consumer.stop': 'draining' },
@@ -128,7 +133,7 @@ export const consumerMachine = setup({
         // the restarts then count towards `max_attempts`.
         'consumer.fail': {
           target: 'restarting',
-          actions: ['beginDrain', 'stopWorkers', assign({ attempts: ({ context }) => context.attempts + 1, error: ({ event }) => errorMessage(event.error) })],
+          actions: ['beginDrain', 'stopWorkers', 'recordFailure'],
         },
       },
     },
@@ -139,10 +144,10 @@ export const consumerMachine = setup({
         src: 'drainConsumer',
         input: ({ context }) => ({ id: context.id }),
         onDone: { target: 'stopped', actions: 'stopWorkers' },
-        onError: { target: 'stopped', actions: ['abandonInFlight', 'stopWorkers', assign({ error: ({ event }) => errorMessage(event.error) })] },
+        onError: { target: 'stopped', actions: ['abandonInFlight', 'stopWorkers', 'recordDrainError'] },
       },
       after: {
-        stopTimeout: { target: 'stopped', actions: ['abandonInFlight', 'stopWorkers', assign({ stopTimedOut: true })] },
+        stopTimeout: { target: 'stopped', actions: ['abandonInFlight', 'stopWorkers', 'markStopTimedOut'] },
       },
     },
     stopped: {
@@ -155,7 +160,7 @@ export const consumerMachine = setup({
       on: { 'consumer.stop': 'draining' },
     },
     failed: {
-      on: { 'consumer.start': { target: 'starting', actions: assign({ attempts: 0 }) }, 'consumer.stop': 'draining' },
+      on: { 'consumer.start': { target: 'starting', actions: 'resetAttempts' }, 'consumer.stop': 'draining' },
     },
   },
 });

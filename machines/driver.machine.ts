@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import { errorMessage, mayRestart, notProvided, restartBackoff, serviceContext, type ServiceContext, type ServiceInput } from './lifecycle-types.ts';
+import { errorMessage, eventError, mayRestart, notProvided, restartBackoff, serviceContext, type ServiceContext, type ServiceInput } from './lifecycle-types.ts';
 
 /** Events a driver accepts. The `driver.connected/reconnecting/failed` ones come from the backend's connection. */
 export type DriverEvent =
@@ -35,6 +35,8 @@ export interface DriverContext extends ServiceContext {
  *
  * Stubs only: the runtime provides `startDriver`, `stopDriver` (each
  * rejects naming itself when unprovided) and a jittered `restartDelay`.
+ * Every action and guard is named in `setup()`, so the definition is plain
+ * data (`actorq machines --json`) and its implementations travel apart.
  */
 export const driverMachine = setup({
   types: {
@@ -45,6 +47,24 @@ export const driverMachine = setup({
   actors: {
     startDriver: notProvided<void, { id: string }>('startDriver'),
     stopDriver: notProvided<void, { id: string }>('stopDriver'),
+  },
+  actions: {
+    /** A start succeeded: the restart count starts over. */
+    clearFailure: assign({ attempts: 0, error: undefined }),
+    /** A start failed, or the connection gave up: one more attempt used. */
+    recordFailure: assign({ attempts: ({ context }) => context.attempts + 1, error: ({ event }) => errorMessage(eventError(event)) }),
+    recordStartTimeout: assign({ attempts: ({ context }) => context.attempts + 1, error: 'start timed out' }),
+    resetReconnects: assign({ reconnectAttempt: 0 }),
+    recordReconnecting: assign(({ event }) => {
+      const e = event as Extract<DriverEvent, { type: 'driver.reconnecting' }>;
+      return { reconnectAttempt: e.attempt, error: e.error === undefined ? undefined : errorMessage(e.error) };
+    }),
+    recordReconnectAttempt: assign({ reconnectAttempt: ({ event }) => (event as Extract<DriverEvent, { type: 'driver.reconnecting' }>).attempt }),
+    recordStopError: assign({ error: ({ event }) => errorMessage(eventError(event)) }),
+    markStopTimedOut: assign({ stopTimedOut: true }),
+    clearStopTimedOut: assign({ stopTimedOut: false }),
+    /** A start asked for by hand after `failed` gets the whole restart budget again. */
+    resetAttempts: assign({ attempts: 0 }),
   },
   delays: {
     startTimeout: ({ context }) => context.start_timeout,
@@ -67,20 +87,16 @@ export const driverMachine = setup({
         id: 'startDriver',
         src: 'startDriver',
         input: ({ context }) => ({ id: context.id }),
-        onDone: { target: 'running', actions: assign({ attempts: 0, error: undefined }) },
+        onDone: { target: 'running', actions: 'clearFailure' },
         onError: [
-          {
-            guard: 'mayRestart',
-            target: 'restarting',
-            actions: assign({ attempts: ({ context }) => context.attempts + 1, error: ({ event }) => errorMessage(event.error) }),
-          },
-          { target: 'failed', actions: assign({ attempts: ({ context }) => context.attempts + 1, error: ({ event }) => errorMessage(event.error) }) },
+          { guard: 'mayRestart', target: 'restarting', actions: 'recordFailure' },
+          { target: 'failed', actions: 'recordFailure' },
         ],
       },
       after: {
         startTimeout: [
-          { guard: 'mayRestart', target: 'restarting', actions: assign({ attempts: ({ context }) => context.attempts + 1, error: 'start timed out' }) },
-          { target: 'failed', actions: assign({ attempts: ({ context }) => context.attempts + 1, error: 'start timed out' }) },
+          { guard: 'mayRestart', target: 'restarting', actions: 'recordStartTimeout' },
+          { target: 'failed', actions: 'recordStartTimeout' },
         ],
       },
       on: { 'driver.stop': 'draining' },
@@ -89,18 +105,15 @@ export const driverMachine = setup({
       initial: 'connected',
       states: {
         connected: {
-          entry: assign({ reconnectAttempt: 0 }),
+          entry: 'resetReconnects',
           on: {
-            'driver.reconnecting': {
-              target: 'reconnecting',
-              actions: assign({ reconnectAttempt: ({ event }) => event.attempt, error: ({ event }) => (event.error === undefined ? undefined : errorMessage(event.error)) }),
-            },
+            'driver.reconnecting': { target: 'reconnecting', actions: 'recordReconnecting' },
           },
         },
         reconnecting: {
           on: {
             'driver.connected': 'connected',
-            'driver.reconnecting': { actions: assign({ reconnectAttempt: ({ event }) => event.attempt }) },
+            'driver.reconnecting': { actions: 'recordReconnectAttempt' },
           },
         },
       },
@@ -109,7 +122,7 @@ export const driverMachine = setup({
         // Always a restart: `attempts` is 0 while running (a successful start
         // resets it), so the restart policy allows at least one; failures of
         // the restarts then count towards `max_attempts`.
-        'driver.failed': { target: 'restarting', actions: assign({ attempts: ({ context }) => context.attempts + 1, error: ({ event }) => errorMessage(event.error) }) },
+        'driver.failed': { target: 'restarting', actions: 'recordFailure' },
       },
     },
     draining: {
@@ -118,15 +131,14 @@ export const driverMachine = setup({
         src: 'stopDriver',
         input: ({ context }) => ({ id: context.id }),
         onDone: 'stopped',
-        onError: { target: 'stopped', actions: assign({ error: ({ event }) => errorMessage(event.error) }) },
+        onError: { target: 'stopped', actions: 'recordStopError' },
       },
       after: {
-        stopTimeout: { target: 'stopped', actions: assign({ stopTimedOut: true }) },
+        stopTimeout: { target: 'stopped', actions: 'markStopTimedOut' },
       },
     },
     stopped: {
-      entry: assign({ stopTimedOut: ({ context }) => context.stopTimedOut }),
-      on: { 'driver.start': { target: 'starting', actions: assign({ stopTimedOut: false }) } },
+      on: { 'driver.start': { target: 'starting', actions: 'clearStopTimedOut' } },
     },
     // A failed start may have left a half-open connection: stopping from
     // here goes through `draining`, whose stopDriver closes it (idempotent).
@@ -135,7 +147,7 @@ export const driverMachine = setup({
       on: { 'driver.stop': 'draining' },
     },
     failed: {
-      on: { 'driver.start': { target: 'starting', actions: assign({ attempts: 0 }) }, 'driver.stop': 'draining' },
+      on: { 'driver.start': { target: 'starting', actions: 'resetAttempts' }, 'driver.stop': 'draining' },
     },
   },
 });

@@ -45,6 +45,15 @@ export function errorMessage(error: unknown): string {
   return typeof error === 'string' ? error : JSON.stringify(error) ?? String(error);
 }
 
+/**
+ * The `error` of an `xstate.error.actor.*` event (or a `*.fail` event).
+ * Named actions in `setup()` are typed with the machine's own events, which
+ * do not list XState's done/error events; this reads the field plainly.
+ */
+export function eventError(event: unknown): unknown {
+  return (event as { error?: unknown }).error;
+}
+
 /** Whether the restart policy allows another attempt after `attempts` failures. */
 export function mayRestart(context: ServiceContext): boolean {
   return context.restart.max_attempts === 0 || context.attempts < context.restart.max_attempts;

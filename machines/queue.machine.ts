@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import { errorMessage, notProvided } from './lifecycle-types.ts';
+import { errorMessage, eventError, notProvided } from './lifecycle-types.ts';
 
 /** Events a queue accepts. */
 export type QueueEvent = { type: 'queue.start' } | { type: 'queue.stop' };
@@ -38,7 +38,8 @@ export interface QueueContext extends QueueInput {
  * nothing by default: consumers of the queue have stopped already.
  *
  * Stubs only: the runtime provides `declareQueue` and `drainQueue`;
- * unprovided, each rejects naming itself.
+ * unprovided, each rejects naming itself. Actions are named in `setup()`,
+ * so the definition is plain data.
  */
 export const queueMachine = setup({
   types: {
@@ -49,6 +50,11 @@ export const queueMachine = setup({
   actors: {
     declareQueue: notProvided<void, { id: string }>('declareQueue'),
     drainQueue: notProvided<void, { id: string }>('drainQueue'),
+  },
+  actions: {
+    clearError: assign({ error: undefined }),
+    recordDeclareError: assign({ error: ({ event }) => errorMessage(eventError(event)) }),
+    recordDeclareTimeout: assign({ error: ({ context }) => `declaring took longer than ${context.start_timeout}ms` }),
   },
   delays: {
     startTimeout: ({ context }) => context.start_timeout,
@@ -65,10 +71,10 @@ export const queueMachine = setup({
         id: 'declareQueue',
         src: 'declareQueue',
         input: ({ context }) => ({ id: context.id }),
-        onDone: { target: 'running', actions: assign({ error: undefined }) },
-        onError: { target: 'failed', actions: assign({ error: ({ event }) => errorMessage(event.error) }) },
+        onDone: { target: 'running', actions: 'clearError' },
+        onError: { target: 'failed', actions: 'recordDeclareError' },
       },
-      after: { startTimeout: { target: 'failed', actions: assign({ error: ({ context }) => `declaring took longer than ${context.start_timeout}ms` }) } },
+      after: { startTimeout: { target: 'failed', actions: 'recordDeclareTimeout' } },
       on: { 'queue.stop': 'stopped' },
     },
     running: { on: { 'queue.stop': 'draining' } },

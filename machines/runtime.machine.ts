@@ -112,7 +112,8 @@ const whyNotStarted = (settled: EntrySettled): string => {
  *
  * Stubs only: the runtime provides `loadRegistry`, `prepareStart`,
  * `awaitEntry` and the `childrenSpawned` action; unprovided, each rejects
- * (or throws) naming itself.
+ * (or throws) naming itself. Every action and guard is named in `setup()`,
+ * so the definition is plain data.
  */
 export const runtimeMachine = setup({
   types: {
@@ -218,6 +219,11 @@ export const runtimeMachine = setup({
       up: context.up.filter((u) => u !== context.current),
       timedOut: context.timedOut.includes(context.current!) ? context.timedOut : [...context.timedOut, context.current!],
     })),
+    /** The registry loaded: the children to spawn, in start order. */
+    takeChildren: assign({ children: ({ event }) => (event as unknown as { output: RuntimeChild[] }).output }),
+    /** A stop asked for while loading: everything loaded is stopped at once. */
+    beginFullStop: assign({ plan: [], fullStop: true, timedOut: [] }),
+    clearError: assign({ error: undefined }),
     recordLoadError: assign({ error: ({ event }) => errorMessage((event as unknown as { error: unknown }).error) }),
     assignStartError: assign({ error: ({ context }) => Object.entries(context.failures).map(([id, why]) => `${id}: ${why}`).join('; ') }),
     replyLoads: enqueueActions(({ context, enqueue }) => {
@@ -273,6 +279,8 @@ export const runtimeMachine = setup({
     },
     stopRequested: ({ context }) => context.stopRequests.length > 0,
     somethingStillUp: ({ context }) => !context.fullStop && context.up.length > 0,
+    /** A partial stop is done and other entries still run: back to `running`. */
+    partialStopDone: and(['planDone', 'somethingStillUp']),
   },
   delays: {
     startBound: ({ context }) => childOf(context, context.current)?.startBound ?? 0,
@@ -310,9 +318,9 @@ export const runtimeMachine = setup({
           {
             guard: 'stopRequested',
             target: 'stopping',
-            actions: [assign({ children: ({ event }) => event.output, plan: [], fullStop: true, timedOut: [] }), 'spawnChildren', 'childrenSpawned', 'replyLoads'],
+            actions: ['takeChildren', 'beginFullStop', 'spawnChildren', 'childrenSpawned', 'replyLoads'],
           },
-          { target: 'loaded', actions: [assign({ children: ({ event }) => event.output }), 'spawnChildren', 'childrenSpawned', 'replyLoads'] },
+          { target: 'loaded', actions: ['takeChildren', 'spawnChildren', 'childrenSpawned', 'replyLoads'] },
         ],
         onError: { target: 'loadFailed', actions: ['recordLoadError', 'replyLoads', 'replyStops'] },
       },
@@ -324,7 +332,7 @@ export const runtimeMachine = setup({
     },
     loadFailed: {
       on: {
-        'runtime.load': { target: 'loading', actions: [assign({ error: undefined }), 'recordLoad'] },
+        'runtime.load': { target: 'loading', actions: ['clearError', 'recordLoad'] },
         'runtime.start': { actions: 'refuse' },
         'runtime.stop': { actions: 'acknowledge' },
       },
@@ -385,7 +393,7 @@ export const runtimeMachine = setup({
       states: {
         next: {
           always: [
-            { guard: and(['planDone', 'somethingStillUp']), target: '#runtime.running', actions: 'replyStops' },
+            { guard: 'partialStopDone', target: '#runtime.running', actions: 'replyStops' },
             { guard: 'planDone', target: '#runtime.stopped', actions: 'replyStops' },
             { target: 'entry', actions: 'takeHead' },
           ],

@@ -4,8 +4,10 @@ import type { CliCommand } from './cli-io.ts';
 /**
  * `actorq machines [--json] [name...]`: the lifecycle machines from
  * `machines/`. With `--json`, an object of machine id -> definition (or the
- * bare definition when one name is given), which the Stately visualiser
- * imports; without, every transition as text.
+ * bare definition when one name is given): plain machine configs, with
+ * actions, guards, actors and delays by name and an example input in
+ * `meta.exampleInput`, which `createMachine` loads back and the Stately
+ * visualiser imports; without, every transition as text.
  */
 export const machinesCommand: CliCommand = {
   summary: 'print the lifecycle machines (--json: definitions for the Stately visualiser)',

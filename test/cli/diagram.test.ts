@@ -70,7 +70,7 @@ entries:
     expect(all.consumer.id).toBe('consumer');
     expect(Object.keys(all.consumer.states)).toEqual(expect.arrayContaining(['idle', 'starting', 'running', 'draining', 'stopped', 'restarting', 'failed']));
     const one = JSON.parse(((await cli('machines', '--json', 'delivery')) as { stdout: string }).stdout);
-    expect(one.states.processing.on['message.ack'][0].target).toEqual(['#delivery.acked']);
+    expect(one.states.processing.on['message.ack']).toEqual({ target: 'acked', actions: 'settleAck' });
   });
 
   it('machines lists transitions; unknown machine exits 2', async () => {
