@@ -22,6 +22,8 @@ import { checkedDelay } from './delay-ladder.ts';
 import { DelayQueues } from './delay-queues.ts';
 import { delayedCopy, delayGroups } from './delay-routing.ts';
 import type { AnyActorRef } from 'xstate';
+import type { QueueAdmin } from '../queue-admin.ts';
+import { amqpAdmin } from './amqp-admin.ts';
 
 /** `basic.qos` when neither the consumer nor `prefetch_count` gives one (core default prefetch 10 + concurrency 1). */
 const DEFAULT_QOS = 11;
@@ -75,6 +77,13 @@ export class AmqpDriver implements Driver {
   /** What consumptions call back into. */
   readonly #host: ConsumptionHost;
   #session: AmqpSession | undefined;
+  /** Peek (take-and-return), purge and removal for operators (see `amqp-admin.ts`). */
+  readonly admin: QueueAdmin = amqpAdmin({
+    driverId: () => this.id,
+    assertDeclared: (queue) => this.assertDeclared(queue),
+    session: () => this.#liveSession(Date.now() + this.#options.publish_timeout),
+    scrub: (error) => this.#scrub(error),
+  });
   #generation = 0;
   #connecting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;

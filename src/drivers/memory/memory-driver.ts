@@ -10,6 +10,8 @@ import { MemoryQueue, type PublishWaiter } from './memory-queue.ts';
 import { MemoryDelays } from './memory-delays.ts';
 import { InvalidMessageError } from '../../errors/message-errors.ts';
 import { MAX_DELAY_MS } from '../../message/delay.ts';
+import type { QueueAdmin } from '../queue-admin.ts';
+import { memoryAdmin } from './memory-admin.ts';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -37,6 +39,8 @@ const MAX_MICROTASK_PUMPS = 256;
 export class MemoryDriver implements Driver {
   readonly id: string;
   readonly status$: Observable<DriverStatusEvent> = EMPTY;
+  /** Peek, purge and removal for operators (see `memory-admin.ts`). */
+  readonly admin: QueueAdmin = memoryAdmin(this);
   readonly #queues = new Map<string, MemoryQueue>();
   readonly #delays = new MemoryDelays((queue) => this.schedulePump(queue));
   #stopped = false;

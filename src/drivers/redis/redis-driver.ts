@@ -14,6 +14,8 @@ import { publishToRedis } from './redis-publish.ts';
 import type { ScriptedRedis } from './redis-scripts.ts';
 import { RedisDeclarations } from './redis-declarations.ts';
 import type { AnyActorRef } from 'xstate';
+import type { QueueAdmin } from '../queue-admin.ts';
+import { redisAdmin } from './redis-admin.ts';
 
 /** What a consumer needs to know about its queue (see {@link RedisDriver.settingsOf}). @internal */
 export interface QueueSettings {
@@ -53,6 +55,8 @@ export class RedisDriver implements Driver {
   readonly status$: Observable<DriverStatusEvent>;
   /** @internal */
   readonly connection: RedisConnection;
+  /** Peek, purge and removal for operators (see `redis-admin.ts`). */
+  readonly admin: QueueAdmin = redisAdmin(this);
   /** @internal Visibility timeout used when a queue's metadata lacks one. */
   readonly defaultVisibilityTimeout = DEFAULT_VISIBILITY_TIMEOUT_MS;
   readonly #options: RedisDriverOptions;
