@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors/config-error.ts';
 import { resolveConfinedFile, shown } from '../config/confined-file.ts';
 import { checkJsFunction, missingExportMessage } from './js-function-check.ts';
+import { importHandlerModule } from './import-handler-module.ts';
 import type { FunctionKind } from '../kinds/kind-descriptors.ts';
 import type { Handler } from './handler.ts';
 
@@ -33,7 +34,10 @@ export type JsFunctionOptions = z.output<typeof jsFunctionSchema>;
  * `function.js`: a handler written in JavaScript, imported from a module
  * file. `source: file://x.mjs` is resolved against the YAML file's
  * directory and must stay inside it (or inside the configured root); the
- * handler is the export named by `method`, or the default export.
+ * handler is the export named by `method`, or the default export. A
+ * TypeScript source loads through tsx when it is installed (an optional
+ * peer dependency), in folders with or without `"type": "module"` (see
+ * `import-handler-module.ts`).
  *
  * `check` reads and parses the file without running it (see
  * `js-function-check.ts`); `load` imports it, running its top-level code.
@@ -63,7 +67,7 @@ export const jsFunctionKind: FunctionKind = {
 
     let module: Record<string, unknown> = {};
     try {
-      module = (await import(pathToFileURL(realPath).href)) as Record<string, unknown>;
+      module = await importHandlerModule(pathToFileURL(realPath).href);
     } catch (e) {
       fail('source', `cannot import ${file}: ${e instanceof Error ? e.message : String(e)}`);
     }
