@@ -7,7 +7,7 @@ import { checkFunctions } from '../functions/check-functions.ts';
 import type { Registry } from '../config/registry.ts';
 import type { QueueInfo } from '../drivers/driver.ts';
 import type { LoadedFunction } from '../kinds/kind-descriptors.ts';
-import type { Handler } from '../functions/handler.ts';
+import { handlersOf, type FunctionValue, type HandlerSet } from '../functions/actor-handler.ts';
 import { builtinKinds } from '../kinds/builtin-kinds.ts';
 import type { KindCatalog } from '../kinds/kind-descriptors.ts';
 import { ActorqError } from '../errors/actorq-error.ts';
@@ -44,8 +44,12 @@ export interface RuntimeOptions {
    * @default the directory of the registry file that names it
    */
   readonly root?: string;
-  /** Handlers supplied in code, by registry ID; a consumer's `func` may name them. */
-  readonly functions?: Readonly<Record<string, Handler>>;
+  /**
+   * Handlers supplied in code, by registry ID; a consumer's `func` may name
+   * them. A value is a plain handler or XState actor logic, run as one actor
+   * per message (see `actorHandler` and `docs/embedding.md`).
+   */
+  readonly functions?: Readonly<Record<string, FunctionValue>>;
   /** Where actorq logs. @default warnings and errors to stderr */
   readonly logger?: Logger;
   /** Kinds understood. @default builtinKinds */
@@ -58,6 +62,12 @@ export interface RuntimeOptions {
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   /** Let message content reach the `inspect` observer unredacted. @default false */
   readonly inspectPayloads?: boolean;
+  /**
+   * Makes the runtime's root actor a child of this actor, so every actor of
+   * the runtime joins that actor's system (one tree for an inspector attached
+   * to it; `inspect` is then ignored). Used by `fromActorq`.
+   */
+  readonly parent?: AnyActorRef;
 }
 
 /** Live figures of one consumer. */
@@ -139,6 +149,8 @@ class ActorqRuntime implements Runtime {
   #wiring: RuntimeWiring | undefined;
   /** Function entries loaded for the current run; undefined until a start loads them. */
   #functions: Map<string, LoadedFunction> | undefined;
+  /** `options.functions` as plain handlers (actor logic wrapped), made at the first load. */
+  #handlers: HandlerSet | undefined;
   #loadError: unknown;
   #prepareError: unknown;
   readonly #abandoned = new Map<string, number>();
@@ -176,13 +188,17 @@ class ActorqRuntime implements Runtime {
       },
     });
     const inspect = options.inspect ? sanitizingObserver(options.inspect, { payloads: options.inspectPayloads }) : undefined;
-    this.root = createActor(logic, { systemId: 'actorq', inspect });
+    this.root = createActor(logic, { systemId: 'actorq', inspect, ...(options.parent ? { parent: options.parent, id: 'actorq' } : {}) });
     this.root.on('runtime.settled', (reply) => {
       const answer = this.#replies.get(reply.requestId);
       this.#replies.delete(reply.requestId);
       answer?.(reply);
     });
     watchLifecycles(this.root, this.#events);
+    // Handler actors whose messages a consumer's stop released end with it.
+    this.#events.subscribe((e) => {
+      if (e.type === 'lifecycle' && e.kind === 'consumer' && e.state === 'stopped') this.#handlers?.consumerStopped(e.id);
+    });
     this.root.start();
   }
 
@@ -292,7 +308,8 @@ class ActorqRuntime implements Runtime {
 
   async #loadAndWire(): Promise<RuntimeChild[]> {
     try {
-      const programmatic = this.#options.functions ?? {};
+      this.#handlers ??= handlersOf(this.#options.functions ?? {});
+      const programmatic = this.#handlers.handlers;
       const registry =
         this.#options.registry ?? (await loadConfig(this.#options.files ?? [], {
           kinds: this.#kinds,
@@ -335,7 +352,7 @@ class ActorqRuntime implements Runtime {
     const wiring = this.#wiringOrThrow();
     try {
       this.#functions ??= await loadFunctions(wiring.registry, { kinds: this.#kinds, logger: this.#logger, signal });
-      useLoadedFunctions(wiring, this.#functions, this.#options.functions ?? {});
+      useLoadedFunctions(wiring, this.#functions, this.#handlers?.handlers ?? {});
     } catch (error) {
       this.#prepareError = error;
       throw error;
