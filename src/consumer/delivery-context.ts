@@ -6,6 +6,8 @@ import { DelayedNack } from './settle-policy.ts';
 import type { Headers } from '../message/message.ts';
 import { childLogger, type Logger } from '../util/logger.ts';
 import { DeliveryState } from './delivery-table.ts';
+import type { AccessGuard } from '../security/access-guard.ts';
+import type { CheckMeta, SecurityActor } from '../security/security-actor.ts';
 
 /** What a {@link DeliveryContext} needs from its consumer. */
 export interface DeliveryHost {
@@ -16,6 +18,8 @@ export interface DeliveryHost {
   settleEarly(ctx: DeliveryContext, ack: boolean, reason?: unknown): boolean;
   publish: HandlerContext['publish'];
   info(queueId: string): Promise<QueueInfo>;
+  /** The consumer's actor and policies; undefined when nothing is checked. */
+  readonly security: AccessGuard | undefined;
 }
 
 /**
@@ -131,12 +135,28 @@ export class DeliveryContext implements HandlerContext, MessageHandle {
     return this.owner.host.settleEarly(this, false, why);
   }
 
+  get actor(): SecurityActor | undefined {
+    return this.owner.host.security?.actor;
+  }
+
+  can(action: string, resource: string, meta?: CheckMeta): boolean {
+    const guard = this.owner.host.security;
+    return guard === undefined ? true : guard.allows(action, resource, meta);
+  }
+
   publish(queueId: string, body: unknown, options?: HandlerPublishOptions): Promise<void> {
-    return this.owner.host.publish(queueId, body, options);
+    const host = this.owner.host;
+    // Checked here, with the consumer's actor: nothing reaches the queue when refused.
+    const denied = host.security?.checkPublish(queueId);
+    if (denied !== undefined) return Promise.reject(denied);
+    return host.publish(queueId, body, options);
   }
 
   info(queueId: string): Promise<QueueInfo> {
-    return this.owner.host.info(queueId);
+    const host = this.owner.host;
+    const denied = host.security?.checkInfo(queueId);
+    if (denied !== undefined) return Promise.reject(denied);
+    return host.info(queueId);
   }
 
   /** @internal Fires the signal (shutdown or timeout). */

@@ -3,6 +3,7 @@ import type { Handler, HandlerContext } from '../functions/handler.ts';
 import type { Logger } from '../util/logger.ts';
 import type { RetryPolicy } from '../config/entry-types.ts';
 import type { DeadLetterTarget } from './settle-policy.ts';
+import type { AccessGuard } from '../security/access-guard.ts';
 
 /** Everything a {@link WorkerPool} is built from. */
 export interface WorkerPoolOptions {
@@ -22,6 +23,8 @@ export interface WorkerPoolOptions {
   readonly logger: Logger;
   readonly publish: HandlerContext['publish'];
   readonly info: (queueId: string) => Promise<QueueInfo>;
+  /** The consumer's actor and policies (`queue.consume` at start, publish and info from handlers); absent = nothing checked. */
+  readonly security?: AccessGuard;
   /** Called when the subscription breaks while the pool is accepting (for the consumer machine). */
   readonly onFailure: (error: unknown) => void;
 }

@@ -17,6 +17,7 @@ import { ConsumerCounters } from './consumer-counters.ts';
 import { attemptsOf } from '../message/attempts.ts';
 import { LatencySampler } from '../metrics/latency-sampler.ts';
 import type { BackoffOptions } from '../util/backoff.ts';
+import type { AccessGuard } from '../security/access-guard.ts';
 
 
 export type { WorkerPoolOptions } from './worker-pool-options.ts';
@@ -50,6 +51,8 @@ export class WorkerPool implements DeliveryHost {
   readonly consumerId: string;
   readonly logger: Logger;
   readonly counters = new ConsumerCounters();
+  /** The consumer's actor and policies; undefined when nothing is checked. */
+  readonly security: AccessGuard | undefined;
   readonly #o: WorkerPoolOptions;
   readonly #buffer = new PrefetchBuffer();
   readonly #slots: Slot[];
@@ -78,6 +81,7 @@ export class WorkerPool implements DeliveryHost {
     this.#o = options;
     this.consumerId = options.consumerId;
     this.logger = options.logger;
+    this.security = options.security;
     this.#settles = new PendingSettles(options.consumerId, options.logger);
     this.#window = options.prefetch + options.concurrency;
     this.#timed = options.timeout !== undefined;
@@ -123,6 +127,9 @@ export class WorkerPool implements DeliveryHost {
   /** Subscribes to the queue and grants the first window of credit. */
   start(): void {
     if (this.#handler === undefined) throw new ActorqError('LIFECYCLE', `consumer ${this.consumerId} has no handler: its function was not loaded`);
+    // Refused before subscribing: a consumer that may not consume takes nothing.
+    const denied = this.security?.checkConsume(this.#o.queueId);
+    if (denied !== undefined) throw denied;
     const consumption = this.#o.driver.consume(this.#o.queueName, { consumerId: this.consumerId, maxUnsettled: this.#window });
     this.#consumption = consumption;
     this.#accepting = true;

@@ -2,6 +2,7 @@ import type { Headers } from '../message/message.ts';
 import type { DelayValue } from '../message/delay.ts';
 import type { QueueInfo } from '../drivers/driver.ts';
 import type { Logger } from '../util/logger.ts';
+import type { SecurityActor } from '../security/security-actor.ts';
 
 /**
  * A message handler. Returning (any value, including `undefined` and
@@ -33,9 +34,25 @@ export interface HandlerContext {
   readonly logger: Logger;
   /** Registry ID of the consumer running this handler. */
   readonly consumerId: string;
-  /** Publishes to any queue of the runtime (see `Runtime.publish`); `delay` delivers it later. */
+  /**
+   * The actor this handler runs as (its consumer's or function's
+   * `security.actor`), frozen; undefined when there is no `security` block.
+   */
+  readonly actor: SecurityActor | undefined;
+  /**
+   * Whether the actor's policies allow `action` on `resource` (`meta` is
+   * what `meta.*` conditions read). Without a `security` block: true,
+   * unless the runtime is in strict mode. See `docs/security.md`.
+   */
+  can(action: string, resource: string, meta?: Readonly<Record<string, unknown>>): boolean;
+  /**
+   * Publishes to any queue of the runtime (see `Runtime.publish`); `delay`
+   * delivers it later. Checked against the actor's policies
+   * (`queue.publish`, then `queue.publish.queue`): a refusal rejects with
+   * `PermissionDeniedError` and stores nothing.
+   */
   publish(queueId: string, body: unknown, options?: HandlerPublishOptions): Promise<void>;
-  /** A queue's figures (see `Runtime.info`). */
+  /** A queue's figures (see `Runtime.info`); checked as `queue.info` on the queue. */
   info(queueId: string): Promise<QueueInfo>;
 }
 

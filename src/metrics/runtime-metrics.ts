@@ -40,6 +40,8 @@ export interface ConsumerMetrics {
   readonly deadLettered: number;
   /** Given back untouched (shutdown). */
   readonly released: number;
+  /** Operations of this consumer refused by its security policies (publish, info, consume). */
+  readonly denials: number;
   /** Handlers running now. */
   readonly inFlight: number;
   /** Waiting in the prefetch buffer. */

@@ -44,6 +44,7 @@ export async function collectRuntimeMetrics(source: MetricsSource): Promise<Runt
       nacked: c.nacked,
       deadLettered: c.deadLettered,
       released: c.released,
+      denials: pool.security?.denials ?? 0,
       inFlight: pool.running,
       buffered: pool.buffered,
       latency: pool.latency.percentiles(),

@@ -25,6 +25,7 @@ import { Publisher, type PublishCallOptions } from './publisher.ts';
 import type { ConsumerCounters } from '../consumer/consumer-counters.ts';
 import type { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
 import { collectRuntimeMetrics, metricsEvery } from './collect-metrics.ts';
+import { RuntimeSecurity, type SecurityOptions } from '../security/runtime-security.ts';
 
 /**
  * Options of {@link createRuntime}.
@@ -62,6 +63,12 @@ export interface RuntimeOptions {
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   /** Let message content reach the `inspect` observer unredacted. @default false */
   readonly inspectPayloads?: boolean;
+  /**
+   * Security settings. `strict_mode` refuses every check made without an
+   * actor or without policies (see `docs/security.md`).
+   * @default { strict_mode: false }
+   */
+  readonly security?: SecurityOptions;
   /**
    * Makes the runtime's root actor a child of this actor, so every actor of
    * the runtime joins that actor's system (one tree for an inspector attached
@@ -152,6 +159,8 @@ class ActorqRuntime implements Runtime {
   /** `options.functions` as plain handlers (actor logic wrapped), made at the first load. */
   #handlers: HandlerSet | undefined;
   #loadError: unknown;
+  /** Policies, consumer guards and host-code guards of the loaded registry. */
+  #security: RuntimeSecurity | undefined;
   #prepareError: unknown;
   readonly #abandoned = new Map<string, number>();
   readonly #statusSubscriptions: Subscription[] = [];
@@ -242,10 +251,14 @@ class ActorqRuntime implements Runtime {
   }
 
   publish(queueId: string, body: unknown, options?: PublishCallOptions): Promise<void> {
+    const denied = this.#hostDenial(queueId, options);
+    if (denied !== undefined) return Promise.reject(denied);
     return this.#publisher.publish(queueId, body, options);
   }
 
   publishBatch(queueId: string, bodies: readonly unknown[], options?: PublishCallOptions): Promise<void> {
+    const denied = this.#hostDenial(queueId, options);
+    if (denied !== undefined) return Promise.reject(denied);
     return this.#publisher.publishBatch(queueId, bodies, options);
   }
 
@@ -271,6 +284,21 @@ class ActorqRuntime implements Runtime {
   }
 
   readonly #lookup = (id: string): AnyActorRef | undefined => this.root.system.get(id);
+
+  /**
+   * The refusal of a publish by host code, checked as a handler's would be
+   * when `options.actor` is given (or always, in strict mode); undefined
+   * when allowed or trusted. Before load the publisher answers (no queue).
+   */
+  #hostDenial(queueId: string, options: PublishCallOptions | undefined): unknown {
+    const security = this.#security;
+    if (security === undefined || (options?.actor === undefined && !security.strict)) return undefined;
+    try {
+      return security.forHost(options)?.checkPublish(queueId);
+    } catch (error) {
+      return error;
+    }
+  }
 
   /**
    * Sends a request to the runtime machine and resolves with its answer.
@@ -318,17 +346,21 @@ class ActorqRuntime implements Runtime {
         }));
       // Loading is not running: function files are checked here, their code runs at start.
       await checkFunctions(registry, { kinds: this.#kinds, logger: this.#logger });
+      const security = new RuntimeSecurity(registry, this.#options.security, this.#logger);
       this.#wiring = await wireRegistry(registry, {
         kinds: this.#kinds,
         logger: this.#logger,
         programmatic,
-        publish: (queueId, body, opts) => this.publish(queueId, body, opts),
+        // Handlers' publishes are checked against their consumer's actor (in the delivery context), not as host code.
+        publish: (queueId, body, opts) => this.#publisher.publish(queueId, body, opts),
         info: (queueId) => this.info(queueId),
+        security: (consumer) => security.forConsumer(consumer),
         onConsumerFailure: (id, error) => {
           this.#logger.error('consumer subscription failed', { consumer: id, error });
           this.#lookup(id)?.send({ type: 'consumer.fail', error });
         },
       });
+      this.#security = security;
       for (const { entry, driver } of this.#wiring.drivers.values()) {
         this.#statusSubscriptions.push(
           driver.status$.subscribe((status) => {

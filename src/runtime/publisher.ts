@@ -7,6 +7,7 @@ import type { DelayValue } from '../message/delay.ts';
 import { publishDelay, type PublishDelay } from '../message/publish-delay.ts';
 import type { PublishOptions } from '../drivers/driver.ts';
 import { newTraceparent } from '../tracing/traceparent.ts';
+import type { SecurityActor } from '../security/security-actor.ts';
 
 /** Options of `Runtime.publish` and `Runtime.publishBatch`. */
 export interface PublishCallOptions {
@@ -24,6 +25,19 @@ export interface PublishCallOptions {
    * `amqp.x_delay` on an AMQP queue, read by that driver.
    */
   readonly delay?: DelayValue;
+  /**
+   * The actor host code publishes as. Given, the publish is checked like a
+   * handler's (`queue.publish`, then `queue.publish.queue` on the queue)
+   * against `policies` and `groups`; refused, it rejects with
+   * `PermissionDeniedError` and stores nothing. Absent, host code is
+   * trusted unless the runtime is in strict mode. Decisions are cached per
+   * actor object: pass the same object, and a new one when it changes.
+   */
+  readonly actor?: SecurityActor;
+  /** Full IDs of `security.policy` entries deciding for `actor`. */
+  readonly policies?: readonly string[];
+  /** Full IDs of policy groups deciding for `actor`. */
+  readonly groups?: readonly string[];
 }
 
 /**

@@ -8,6 +8,7 @@ import type { DeadLetterTarget } from '../consumer/settle-policy.ts';
 import { NotFoundError } from '../errors/not-found-error.ts';
 import { childLogger, type Logger } from '../util/logger.ts';
 import type { QueueInfo } from '../drivers/driver.ts';
+import type { AccessGuard } from '../security/access-guard.ts';
 
 /** A queue as the runtime routes to it. */
 export interface QueueBinding {
@@ -31,6 +32,8 @@ export interface WiringDeps {
   readonly programmatic: Readonly<Record<string, Handler>>;
   readonly publish: HandlerContext['publish'];
   readonly info: (queueId: string) => Promise<QueueInfo>;
+  /** The guard of a consumer's actor and policies; undefined = nothing checked. */
+  readonly security?: (consumer: ConsumerEntry) => AccessGuard | undefined;
   /** Tells the consumer's machine that its subscription broke. */
   readonly onConsumerFailure: (consumerId: string, error: unknown) => void;
 }
@@ -86,6 +89,7 @@ export async function wireRegistry(registry: Registry, deps: WiringDeps): Promis
       logger: deps.logger,
       publish: deps.publish,
       info: deps.info,
+      security: deps.security?.(entry),
       onFailure: (error) => deps.onConsumerFailure(entry.id, error),
     });
     consumers.set(entry.id, { entry, pool });

@@ -140,6 +140,8 @@ function minimalContext(): HandlerContext {
     signal: new AbortController().signal,
     logger: silentLogger,
     consumerId: 'app.bench:consumer',
+    actor: undefined,
+    can: () => true,
     publish: async () => {},
     info: async () => ({ message_count: 0, ready: 0, in_flight: 0, consumer_count: 0 }),
   };

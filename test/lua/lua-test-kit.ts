@@ -49,6 +49,8 @@ export function fakeContext(options: FakeContextOptions = {}): FakeContext {
     logs: [],
     published: [],
     consumerId: 'app.test:consumer',
+    actor: undefined,
+    can: () => true,
     signal: controller.signal,
     logger: undefined as unknown as Logger,
     message: undefined as unknown as MessageHandle,

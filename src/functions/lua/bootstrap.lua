@@ -78,6 +78,36 @@ modules.queue = {
   end,
 }
 
+-- security -------------------------------------------------------------
+-- The consumer's actor and policies live on the main thread: both calls
+-- ask there (awaiting, like queue.publish). An actor object answers
+-- actor:id() and actor:meta(), as in Wippy.
+local function wrap_actor(data)
+  local id, meta = data.id, data.meta or {}
+  local methods = {
+    id = function()
+      return id
+    end,
+    meta = function()
+      return meta
+    end,
+  }
+  return setmetatable({}, { __index = methods, __metatable = false })
+end
+
+modules.security = {
+  actor = function()
+    local data, err = bridge.security_actor():await()
+    if data == nil then
+      return nil, err
+    end
+    return wrap_actor(data)
+  end,
+  can = function(action, resource, meta)
+    return bridge.security_can(action, resource, meta):await()
+  end,
+}
+
 -- require --------------------------------------------------------------
 local allowed, names = {}, {}
 for _, name in ipairs(listed) do

@@ -4,7 +4,7 @@ import type { LuaCall } from './lua-call.ts';
 import { toLuaValue } from './lua-values.ts';
 
 /**
- * The JS half of the `json`, `logger` and `queue` modules, handed to
+ * The JS half of the `json`, `logger`, `queue` and `security` modules, handed to
  * `bootstrap.lua`, which wraps it into the modules scripts `require`.
  *
  * Calling conventions: Lua's `value, err` pairs are returned as
@@ -21,6 +21,8 @@ export interface LuaBridge {
   info(queueId: unknown): Promise<LuaMultiReturn>;
   message_token(): LuaMultiReturn;
   message(token: unknown, op: string, arg: unknown): LuaMultiReturn;
+  security_actor(): Promise<LuaMultiReturn>;
+  security_can(action: unknown, resource: unknown, meta: unknown): Promise<LuaMultiReturn>;
 }
 
 const ok = (value: unknown) => LuaMultiReturn.of(value);
@@ -76,6 +78,30 @@ export function createLuaBridge(current: () => LuaCall | undefined, loadLogger: 
       if (typeof queueId !== 'string' || queueId === '') return fail('queue.info: queue id is required');
       try {
         return ok(toLuaValue({ ...(await ctx.info(queueId)) }));
+      } catch (e) {
+        return fail(errText(e));
+      }
+    },
+
+    async security_actor() {
+      const ctx = current()?.ctx;
+      // Outside a handler there is no consumer, hence no actor.
+      if (!ctx) return ok(undefined);
+      try {
+        const actor = await ctx.requestActor();
+        return ok(actor === null ? undefined : toLuaValue(actor));
+      } catch (e) {
+        return fail(errText(e));
+      }
+    },
+
+    async security_can(action, resource, meta) {
+      const ctx = current()?.ctx;
+      if (!ctx) return ok(false);
+      if (typeof action !== 'string' || typeof resource !== 'string') return fail('security.can: action and resource must be strings');
+      if (meta !== null && meta !== undefined && (typeof meta !== 'object' || Array.isArray(meta))) return fail('security.can: meta must be a table keyed by name');
+      try {
+        return ok(await ctx.requestCan(action, resource, meta ?? undefined));
       } catch (e) {
         return fail(errText(e));
       }

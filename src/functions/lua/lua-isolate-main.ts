@@ -43,15 +43,15 @@ let handling = false;
 const host: RemoteCallHost = {
   push(op, a, b, c, d, e) {
     // Publish data and settle reasons come through wasmoon's conversion: anything may be in them.
-    if (op === Op.publish || op === Op.settle) jsonExact.value = false;
-    if (op === Op.publish) outbox.push(op, a, b, c, d, e);
+    if (op === Op.publish || op === Op.settle || op === Op.can) jsonExact.value = false;
+    if (op === Op.publish || op === Op.can) outbox.push(op, a, b, c, d, e);
     else if (op === Op.log) outbox.push(op, a, b, c, d);
     else outbox.push(op, a, b, c);
     schedule();
   },
   request(op, callId, queueId, data, headers) {
     const id = ++lastRequest;
-    if (op === Op.publish) this.push(op, callId, id, queueId, data, headers);
+    if (op === Op.publish || op === Op.can) this.push(op, callId, id, queueId, data, headers);
     else this.push(op, callId, id, queueId);
     return new Promise((resolve, reject) => requests.set(id, { resolve, reject }));
   },

@@ -17,8 +17,8 @@ type Level = keyof Logger;
 
 /**
  * Carries out, in order, what the calls in an isolate asked for: log lines
- * go to the consumer's logger of their call, publish and info go to the
- * call's context and their answer back to the isolate, early settles to
+ * go to the consumer's logger of their call, publish, info and the
+ * security questions go to the call's context and their answer back to the isolate, early settles to
  * the message, and ended calls to the pool. An operation of a call that is
  * no longer held (stopped and settled meanwhile) is dropped, except a
  * request, which is answered so the isolate does not wait for it.
@@ -38,6 +38,8 @@ export function applyIsolateOps(target: OpsTarget, isolate: LuaIsolate, ops: unk
         break;
       case Op.publish:
       case Op.info:
+      case Op.can:
+      case Op.actor:
         request(isolate, call, op, ops[i + 2] as number, ops[i + 3] as string, ops[i + 4], ops[i + 5]);
         break;
       case Op.settle:
@@ -69,10 +71,11 @@ function request(isolate: LuaIsolate, call: PendingCall | undefined, op: number,
   const ctx = call.ctx;
   let pending: Promise<unknown>;
   try {
-    pending =
-      op === Op.publish
-        ? ctx.publish(queueId, data, headers ? { headers: headers as Record<string, unknown> } : undefined).then(() => undefined)
-        : ctx.info(queueId).then((info) => ({ ...info }));
+    if (op === Op.publish) pending = ctx.publish(queueId, data, headers ? { headers: headers as Record<string, unknown> } : undefined).then(() => undefined);
+    else if (op === Op.info) pending = ctx.info(queueId).then((info) => ({ ...info }));
+    // security.can: the first three values are action, resource, meta.
+    else if (op === Op.can) pending = Promise.resolve(ctx.can(queueId, data as string, (headers ?? undefined) as Record<string, unknown> | undefined));
+    else pending = Promise.resolve(ctx.actor === undefined ? null : { id: ctx.actor.id, meta: ctx.actor.meta ?? {} });
   } catch (e) {
     pending = Promise.reject(e);
   }

@@ -3,7 +3,7 @@ import { byteSizeSchema } from '../../util/byte-size.ts';
 import { durationSchema } from '../../util/duration.ts';
 
 /** Modules a `function.lua` entry may list under `modules`. */
-export const LUA_MODULES = ['json', 'logger', 'queue'] as const;
+export const LUA_MODULES = ['json', 'logger', 'queue', 'security'] as const;
 /** One of {@link LUA_MODULES}. */
 export type LuaModuleName = (typeof LUA_MODULES)[number];
 

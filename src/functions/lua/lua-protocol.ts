@@ -39,10 +39,14 @@ export const Op = {
   settle: 5,
   /** `0, 0, 0`: the Lua heap reached `memory_limit`; replace this isolate. */
   memory: 6,
+  /** `callId, requestId, action, resource, meta`: `security.can`. */
+  can: 7,
+  /** `callId, requestId, ""`: `security.actor`. */
+  actor: 8,
 } as const;
 
 /** Values after each op code, by op code. @internal */
-export const OP_ARITY: readonly number[] = [0, 3, 4, 5, 3, 3, 3];
+export const OP_ARITY: readonly number[] = [0, 3, 4, 5, 3, 3, 3, 5, 3];
 
 /** How a call ended, in an {@link Op.done}. @internal */
 export const DoneKind = {
@@ -68,7 +72,7 @@ export interface ToIsolate {
   readonly calls?: unknown[];
   /** IDs of calls to stop (their signal aborted). */
   readonly stops?: number[];
-  /** Answers to publish/info: `requestId, ok, value` each (value: the result, or the error text). */
+  /** Answers to publish/info/can/actor: `requestId, ok, value` each (value: the result, or the error text). */
   readonly replies?: unknown[];
 }
 

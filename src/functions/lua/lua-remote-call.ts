@@ -17,8 +17,9 @@ export interface RemoteCallHost {
  * A handler call inside an isolate: the {@link HandlerContext} the Lua
  * states and the bridge see, standing in for the consumer's context on
  * the main thread. Each of its effects becomes an operation sent there:
- * log lines, publish and info requests (answered asynchronously, as
- * before), early settles.
+ * log lines, publish, info and security requests (answered
+ * asynchronously), early settles. It has no `actor` or `can` of its own:
+ * `security.actor()`/`security.can()` ask the main thread.
  *
  * Settles answer at once, from what this side knows (a second settle is
  * refused here with the consumer's own wording); the main thread then
@@ -29,7 +30,7 @@ export interface RemoteCallHost {
  * It is also its own message handle; its logger is made on first use.
  * @internal
  */
-export class RemoteCall implements HandlerContext, MessageHandle {
+export class RemoteCall implements Omit<HandlerContext, 'actor' | 'can'>, MessageHandle {
   readonly callId: number;
   /** Its place in the isolate's progress array. */
   readonly slot: number;
@@ -111,6 +112,20 @@ export class RemoteCall implements HandlerContext, MessageHandle {
 
   info(queueId: string): Promise<QueueInfo> {
     return this.host.request(Op.info, this.callId, queueId) as Promise<QueueInfo>;
+  }
+
+  /**
+   * `security.can`: the consumer's policies live on the main thread, so
+   * the question goes there (its answers are cached there per action and
+   * resource), unlike `ctx.can`, which answers at once.
+   */
+  requestCan(action: string, resource: string, meta: unknown): Promise<boolean> {
+    return this.host.request(Op.can, this.callId, action, resource, meta) as Promise<boolean>;
+  }
+
+  /** `security.actor`: the actor of the call's consumer, `{ id, meta }`, or null without one. */
+  requestActor(): Promise<{ id: string; meta: Record<string, unknown> } | null> {
+    return this.host.request(Op.actor, this.callId, '') as Promise<{ id: string; meta: Record<string, unknown> } | null>;
   }
 }
 
