@@ -27,9 +27,13 @@ export interface PolicyDefinition {
   readonly conditions: readonly PolicyCondition[];
 }
 
-/** `"*"`, one pattern, or a non-empty list of them; always a list after parsing. */
+/**
+ * `"*"`, one pattern, or a non-empty list of them; always a list after
+ * parsing. In a list, `""` names the empty resource, the one Wippy's
+ * `queue.publish` check uses.
+ */
 const patterns = z
-  .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+  .union([z.string().min(1), z.array(z.string()).min(1)])
   .transform((v): readonly string[] => (typeof v === 'string' ? [v] : v));
 
 const isScalar = (v: unknown) => typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
