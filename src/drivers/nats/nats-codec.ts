@@ -1,0 +1,85 @@
+import { MsgHdrsImpl, type MsgHdrs } from '@nats-io/transport-node';
+import type { Headers, Message } from '../../message/message.ts';
+import { InvalidMessageError } from '../../errors/message-errors.ts';
+import { encodeHeaders, ID_HEADER, NOT_BEFORE_HEADER } from './nats-header-codec.ts';
+
+/** JetStream's deduplication header. */
+export const MSG_ID_HEADER = 'Nats-Msg-Id';
+
+/** A message ready for a JetStream publish. */
+export interface EncodedMessage {
+  /** JSON text of the body, or the stored bytes of a copy. */
+  readonly data: string | Uint8Array;
+  readonly headers: MsgHdrs;
+}
+
+/**
+ * A message as this driver stores it: the body as JSON (UTF-8), each header
+ * as a NATS header (see `nats-header-codec.ts`), and the ID as
+ * `Nats-Msg-Id`, so JetStream drops a second publish of the same ID within
+ * the stream's `duplicate_window`. With `due` (ms since the epoch), the
+ * message is delayed: consumers that see it early hand it back until then.
+ *
+ * @throws InvalidMessageError for a body JSON cannot encode.
+ */
+export function encodeMessage(message: Message, queueName: string, due = 0): EncodedMessage {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(message.body);
+  } catch (e) {
+    throw new InvalidMessageError(`publish to ${queueName}: body cannot be encoded as JSON: ${(e as Error).message}`);
+  }
+  if (json === undefined) throw new InvalidMessageError(`publish to ${queueName}: body cannot be encoded as JSON`);
+  const id = message.id;
+  return { data: json, headers: headersFor(id, plainId(id) ? id : undefined, message.headers, due) };
+}
+
+/**
+ * Headers of a copy of a stored message (a requeue, a dead-letter, a
+ * delayed retry): its ID under `Actorq-Id`, and `msgId` for deduplication,
+ * unique to the stored message the copy is made from, so the copy a crash
+ * made twice is stored once.
+ */
+export function copyHeaders(id: string, msgId: string, headers: Headers, due = 0): MsgHdrs {
+  return headersFor(id, msgId, headers, due, true);
+}
+
+/**
+ * The `Actorq-Id` text of an ID: as it is, or JSON-quoted when a header
+ * could not carry it as it is (see {@link plainId}).
+ */
+export function idText(id: string): string {
+  return plainId(id) ? id : JSON.stringify(id);
+}
+
+/** An ID read back from its `Actorq-Id` text. */
+export function idFromText(text: string): string {
+  if (text.charCodeAt(0) !== 34 /* " */) return text;
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'string' ? v : text;
+  } catch {
+    return text;
+  }
+}
+
+/** Whether a header can carry the ID as it is (no control characters, no edge whitespace, no leading quote). */
+function plainId(id: string): boolean {
+  if (id.length === 0) return false;
+  const first = id.charCodeAt(0);
+  if (first <= 32 || first === 34 || id.charCodeAt(id.length - 1) <= 32) return false;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 32 || c === 127) return false;
+  }
+  return true;
+}
+
+function headersFor(id: string, msgId: string | undefined, headers: Headers, due: number, copy = false): MsgHdrs {
+  const record = encodeHeaders(headers);
+  // An ID a header cannot carry as it is goes quoted, and then by `Actorq-Id` only.
+  record[MSG_ID_HEADER] = [msgId ?? idText(id)];
+  if (copy || msgId === undefined) record[ID_HEADER] = [idText(id)];
+  if (due > 0) record[NOT_BEFORE_HEADER] = [String(due)];
+  return MsgHdrsImpl.fromRecord(record);
+}

@@ -1,0 +1,413 @@
+import { Subject, type Observable } from 'rxjs';
+import { createInbox, type Msg, type Subscription } from '@nats-io/transport-node';
+import type { Consumption, Delivery } from '../driver.ts';
+import type { Headers } from '../../message/message.ts';
+import type { Logger } from '../../util/logger.ts';
+import type { NatsSession } from './nats-connection.ts';
+import type { QueuePlace } from './nats-names.ts';
+import { presenceSubject } from './nats-names.ts';
+import { NatsDelivery } from './nats-delivery.ts';
+import { decodeMessage } from './nats-decoder.ts';
+import { readPullStatus } from './nats-pull-status.ts';
+import { setAside, type SetAsideHost } from './nats-set-aside.ts';
+import { checkedDelay } from './nats-errors.ts';
+import { InProgressTimer } from './nats-in-progress.ts';
+import { ACK, nakPayload, TERM, WPI } from './nats-acks.ts';
+
+/** What a consumption needs from its driver. @internal */
+export interface ConsumptionHost extends SetAsideHost {
+  readonly logger: Logger;
+  /** The live session, or `undefined` while not connected. */
+  liveSession(): NatsSession | undefined;
+  /**
+   * Publishes a confirmed copy of `d` (same ID and body bytes, `headers`) to
+   * `queueName`, due at `due` (0 = at once). `kind` makes its
+   * `Nats-Msg-Id`, unique to the stored message it is made from.
+   */
+  copy(queueName: string, d: NatsDelivery, headers: Headers, kind: 'requeue' | 'dead', due: number): Promise<void>;
+  /** Throws `NotFoundError` unless `queueName` is declared on the driver. */
+  assertDeclared(queueName: string): void;
+  /** Creates a queue's stream and consumer again when the server lost them. */
+  restore(queueName: string): Promise<void>;
+  /** The consumption is finished and holds nothing. */
+  forget(c: NatsConsumption): void;
+}
+
+/** Pull requests wait this long on the server before ending with `408` (then the rest is asked again). */
+const PULL_EXPIRES_MS = 30_000;
+/** The server signals a waiting pull request this often; two missed in a row mean it is gone. */
+const PULL_HEARTBEAT_MS = 5_000;
+/** Pause before handing back an undecodable message that could not be set aside, so it does not loop hot. */
+const SET_ASIDE_RETRY_MS = 5_000;
+/** Least pause between two attempts to re-create a lost consumer. */
+const RECOVER_PAUSE_MS = 1_000;
+
+/**
+ * One actorq consumer's subscription to a queue: a pull consumer fed by
+ * the consumer's credit. The shared durable consumer hands each stored
+ * message to one puller in one process at a time.
+ *
+ * Flow control: a pull request asks for exactly the credit not yet asked
+ * for, so the server never sends more than the consumer granted, and
+ * nothing is buffered here beyond `prefetch + concurrency`. A message that
+ * arrives without credit (a pull request the server kept after a reset)
+ * is handed back at once.
+ *
+ * Per message: a delayed one seen early (`Actorq-Not-Before` in the
+ * future) is handed back with `nak` and the rest of its delay, without
+ * taking credit; an undecodable one is set aside (`nats-set-aside.ts`),
+ * without taking credit; any other is delivered. Deliveries of one socket
+ * read go out as one batch.
+ *
+ * Settles are publishes to the message's ack subject, from whatever
+ * connection is live: a message received before a reconnect is settled
+ * on the new connection. A settle issued while disconnected waits for the
+ * next connection (if the driver stops first, JetStream redelivers the
+ * message after `ack_wait`). A message held past half of `ack_wait`
+ * (buffered or being handled) is reported in progress, so it is not
+ * redelivered while this process still has it.
+ *
+ * @internal Built by `NatsDriver.consume`.
+ */
+export class NatsConsumption implements Consumption {
+  readonly deliveries: Observable<readonly Delivery[]>;
+  readonly place: QueuePlace;
+  readonly #host: ConsumptionHost;
+  readonly #subject = new Subject<readonly Delivery[]>();
+  /** Delivered and not settled: reported in progress as they age. */
+  readonly #held = new Set<NatsDelivery>();
+  readonly #timer: InProgressTimer;
+  /** Settles issued while disconnected: `[ack subject, payload]`. */
+  #unsent: [string, Uint8Array][] = [];
+  #active = true;
+  #credit = 0;
+  /** Messages asked for by pull requests and not yet come (or reported undelivered). */
+  #requested = 0;
+  #session: NatsSession | undefined;
+  #inbox = '';
+  #sub: Subscription | undefined;
+  #presence: Subscription | undefined;
+  #batch: NatsDelivery[] | undefined;
+  #flushQueued = false;
+  /** Last time anything came on the inbox (`performance.now()`). */
+  #lastHeard = 0;
+  #recovering: Promise<void> | undefined;
+  #lastRecover = -Infinity;
+  #cancelling: Promise<void> | undefined;
+  /** Set-asides and copies under way (a stop waits for them). */
+  readonly #moving = new Set<Promise<unknown>>();
+
+  constructor(host: ConsumptionHost, place: QueuePlace, ackWait: number) {
+    this.#host = host;
+    this.place = place;
+    this.deliveries = this.#subject.asObservable();
+    this.#timer = new InProgressTimer(ackWait, PULL_HEARTBEAT_MS, {
+      held: () => this.#held,
+      touch: (d) => this.#touch(d),
+      silent: (now) => this.#requested > 0 && now - this.#lastHeard > 2 * PULL_HEARTBEAT_MS + 1_000,
+      lost: () => void this.#recover('no heartbeat from the pull requests'),
+    });
+    const session = host.liveSession();
+    if (session) this.attach(session);
+  }
+
+  /** Messages delivered and not settled. */
+  get holding(): number {
+    return this.#held.size;
+  }
+
+  /** Whether the consumption still wants deliveries. */
+  get active(): boolean {
+    return this.#active;
+  }
+
+  /**
+   * Binds the consumption to a (new) connection: a fresh inbox, the
+   * presence responder, settles held back while disconnected, and pull
+   * requests for the whole credit (those of the old connection died with it).
+   */
+  attach(session: NatsSession): void {
+    if (!this.#active || this.#session === session) return;
+    this.#session = session;
+    this.#requested = 0;
+    const inbox = createInbox();
+    this.#inbox = inbox;
+    this.#sub = session.nc.subscribe(inbox, { callback: (_err, msg) => this.#onMessage(session, msg) });
+    this.#presence = session.nc.subscribe(presenceSubject(this.place.stream), { callback: (_err, msg) => void msg.respond() });
+    const unsent = this.#unsent;
+    this.#unsent = [];
+    for (const [reply, payload] of unsent) session.nc.publish(reply, payload);
+    this.#lastHeard = performance.now();
+    this.#timer.start();
+    this.#pull();
+  }
+
+  request(credit: number): void {
+    if (!this.#active || credit <= 0) return;
+    this.#credit += credit;
+    this.#pull();
+  }
+
+  ack(delivery: Delivery): void {
+    const d = delivery as NatsDelivery;
+    if (d.settled) return;
+    d.settled = true;
+    this.#held.delete(d);
+    this.#send(d.reply, ACK);
+    this.#maybeForget();
+  }
+
+  /** Back to the queue untouched: `nak` without delay (JetStream redelivers it before newer messages). */
+  release(deliveries: readonly Delivery[]): void {
+    for (const delivery of deliveries) {
+      const d = delivery as NatsDelivery;
+      if (d.settled) continue;
+      d.settled = true;
+      this.#held.delete(d);
+      this.#send(d.reply, nakPayload(0));
+    }
+    this.#maybeForget();
+  }
+
+  /**
+   * A copy with the new headers goes to the tail of the queue (due after
+   * `delayMs`), confirmed, and only then is the original acked: a crash in
+   * between leaves both (the copy's `Nats-Msg-Id` makes a second copy of the
+   * same stored message a duplicate the server drops), never neither. If
+   * the copy fails, the original is handed back after the same delay.
+   */
+  requeue(delivery: Delivery, headers: Headers, delayMs?: number): Promise<void> {
+    let delay: number;
+    try {
+      delay = checkedDelay(delayMs, `requeue of message ${delivery.id} on ${this.place.queueName}`);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#move(delivery as NatsDelivery, this.place.queueName, headers, 'requeue', delay);
+  }
+
+  /** Copy to the dead-letter queue, confirmed, then `term` the original. */
+  deadLetter(delivery: Delivery, targetQueueName: string, headers: Headers): Promise<void> {
+    try {
+      // Checked first: an unknown target leaves the message in flight, not lost.
+      this.#host.assertDeclared(targetQueueName);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#move(delivery as NatsDelivery, targetQueueName, headers, 'dead', 0);
+  }
+
+  cancel(): Promise<void> {
+    this.#cancelling ??= this.#cancel();
+    return this.#cancelling;
+  }
+
+  /**
+   * Driver stop: cancels, waits for copies under way, and hands back
+   * whatever is still held (`nak`, no delay), so nothing waits for
+   * `ack_wait` to come back.
+   */
+  async close(): Promise<void> {
+    await this.cancel();
+    if (this.#moving.size > 0) await Promise.allSettled([...this.#moving]);
+    this.release([...this.#held]);
+    this.#timer.stop();
+    this.#host.forget(this);
+  }
+
+  async #cancel(): Promise<void> {
+    this.#active = false;
+    this.#credit = 0;
+    // Deliveries gathered for this tick's batch were never handed out.
+    const batch = this.#batch;
+    this.#batch = undefined;
+    if (batch) this.release(batch);
+    this.#subject.complete();
+    const sub = this.#sub;
+    const presence = this.#presence;
+    this.#sub = undefined;
+    this.#presence = undefined;
+    presence?.unsubscribe();
+    // Drain: the server forgets the pull requests once the inbox has no
+    // interest, and whatever it sent before that still arrives here and
+    // goes straight back (`#onMessage` hands it back when inactive).
+    if (sub && !sub.isClosed()) await sub.drain().catch(() => undefined);
+    this.#maybeForget();
+  }
+
+  #onMessage(session: NatsSession, msg: Msg): void {
+    if (session !== this.#session) return; // an old connection's leftovers: JetStream redelivers them
+    this.#lastHeard = performance.now();
+    const status = readPullStatus(msg);
+    if (status) {
+      if (status.kind === 'heartbeat') return;
+      if (status.kind === 'consumer-gone') {
+        this.#requested = 0;
+        void this.#recover(status.description);
+        return;
+      }
+      this.#requested = status.pending === undefined ? 0 : Math.max(0, this.#requested - status.pending);
+      this.#schedule();
+      return;
+    }
+    if (this.#requested > 0) this.#requested--;
+    if (!this.#active) {
+      // Arrived after cancel: never handed out.
+      msg.respond(nakPayload(0));
+      return;
+    }
+    const d = decodeMessage(msg);
+    if (typeof d === 'string') {
+      this.#setAside(msg, d);
+    } else if (d.due > 0 && d.due > Date.now()) {
+      // A delayed message seen early: back to the server until due, holding no credit.
+      msg.respond(nakPayload(d.due - Date.now() + 1));
+    } else if (this.#credit <= 0) {
+      msg.respond(nakPayload(0));
+    } else {
+      this.#credit--;
+      d.touched = this.#lastHeard;
+      this.#held.add(d);
+      (this.#batch ??= []).push(d);
+    }
+    this.#schedule();
+  }
+
+  /** Emits the batch and asks for more once per tick, however many messages one socket read brought. */
+  #schedule(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      const batch = this.#batch;
+      this.#batch = undefined;
+      if (batch && this.#active) this.#subject.next(batch);
+      this.#pull();
+    });
+  }
+
+  /** Asks for the credit not yet asked for, on the live connection. */
+  #pull(): void {
+    const session = this.#session;
+    const want = this.#credit - this.#requested;
+    if (!this.#active || !session || want <= 0 || session !== this.#host.liveSession()) return;
+    this.#requested += want;
+    const request = JSON.stringify({ batch: want, expires: PULL_EXPIRES_MS * 1e6, idle_heartbeat: PULL_HEARTBEAT_MS * 1e6 });
+    try {
+      session.nc.publish(this.place.nextSubject, request, { reply: this.#inbox });
+    } catch {
+      // The connection just closed: the reconnect attaches again and asks anew.
+      this.#requested -= want;
+    }
+  }
+
+  /** Reports a delivery in progress; skipped while disconnected (the next tick tries again). */
+  #touch(d: NatsDelivery): void {
+    try {
+      this.#host.liveSession()?.nc.publish(d.reply, WPI);
+    } catch {
+      // Closed meanwhile: the reconnect and the next tick take over.
+    }
+  }
+
+  /** Publishes a settle now, or keeps it for the next connection. */
+  #send(reply: string, payload: Uint8Array): void {
+    const session = this.#host.liveSession();
+    if (session) {
+      try {
+        session.nc.publish(reply, payload);
+        return;
+      } catch {
+        // Closed between the check and the publish: keep it for the next connection.
+      }
+    }
+    this.#unsent.push([reply, payload]);
+  }
+
+  #move(d: NatsDelivery, queueName: string, headers: Headers, kind: 'requeue' | 'dead', delay: number): Promise<void> {
+    if (d.settled) return Promise.resolve();
+    d.settled = true;
+    // Still held while the copy is stored: in-progress signals keep it ours meanwhile.
+    const moving = this.#host.copy(queueName, d, headers, kind, delay > 0 ? Date.now() + delay : 0).then(
+      () => this.#finish(d, kind === 'dead' ? TERM : ACK),
+      (error: unknown) => {
+        this.#finish(d, nakPayload(delay));
+        throw error;
+      },
+    );
+    return this.#track(moving);
+  }
+
+  #finish(d: NatsDelivery, payload: Uint8Array): void {
+    this.#held.delete(d);
+    this.#send(d.reply, payload);
+    this.#maybeForget();
+  }
+
+  /** An undecodable message: copied aside, then terminated; handed back after a pause if that fails. */
+  #setAside(msg: Msg, reason: string): void {
+    const logger = this.#host.logger;
+    const reply = msg.reply!;
+    const moving = setAside(this.#host, this.place, msg, reason).then(
+      ({ target, fields }) => {
+        logger.error(`nats: undecodable message ${target.deadLetter ? 'moved to the dead-letter queue' : 'parked'}`, fields);
+        this.#send(reply, TERM);
+      },
+      (error: unknown) => {
+        logger.error('nats: undecodable message could not be set aside; it goes back to its queue for a later try', {
+          driver: this.#host.driverId,
+          queue: this.place.queueId,
+          subject: msg.subject,
+          reason,
+          error: error instanceof Error ? error.message : String(error),
+        });
+        this.#send(reply, nakPayload(SET_ASIDE_RETRY_MS));
+      },
+    );
+    void this.#track(moving);
+  }
+
+  #track<T>(p: Promise<T>): Promise<T> {
+    const done = p.then(
+      () => void this.#moving.delete(done),
+      () => void this.#moving.delete(done),
+    );
+    this.#moving.add(done);
+    return p;
+  }
+
+  /**
+   * The pull requests went silent or the consumer was deleted: create the
+   * stream and consumer again if the server lost them, then ask again.
+   */
+  #recover(why: string): Promise<void> {
+    if (this.#recovering || !this.#active) return this.#recovering ?? Promise.resolve();
+    const wait = Math.max(0, this.#lastRecover + RECOVER_PAUSE_MS - performance.now());
+    this.#recovering = (async () => {
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait).unref());
+      this.#lastRecover = performance.now();
+      this.#host.logger.warn('nats: pull requests lost; checking the stream and consumer', { driver: this.#host.driverId, queue: this.place.queueId, why });
+      try {
+        await this.#host.restore(this.place.queueName);
+      } catch (e) {
+        this.#host.logger.warn('nats: could not restore the stream and consumer; trying again later', {
+          driver: this.#host.driverId,
+          queue: this.place.queueId,
+          error: e instanceof Error ? e.message : String(e),
+        });
+      }
+    })().finally(() => {
+      this.#recovering = undefined;
+      this.#requested = 0;
+      this.#lastHeard = performance.now();
+      this.#pull();
+    });
+    return this.#recovering;
+  }
+
+  #maybeForget(): void {
+    if (this.#active || this.#held.size > 0 || this.#moving.size > 0 || this.#cancelling === undefined) return;
+    this.#timer.stop();
+    this.#host.forget(this);
+  }
+}
