@@ -25,11 +25,17 @@ export interface NatsServer {
   stop(): Promise<void>;
 }
 
+/** Options of {@link startNatsServer}. */
+export interface NatsServerOptions {
+  /** More command-line flags, e.g. `['--user', 'app', '--pass', 'secret']`. */
+  readonly args?: readonly string[];
+}
+
 /** Starts a private NATS server with JetStream; resolves once it is ready for clients. */
-export async function startNatsServer(): Promise<NatsServer> {
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'actorq-nats-'));
-  const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir];
+  const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir, ...(options.args ?? [])];
   let child: ChildProcess | undefined = await launch(args);
   let removed = false;
 

@@ -127,6 +127,10 @@ export class NatsConsumption implements Consumption {
    * requests for the whole credit (those of the old connection died with it).
    */
   attach(session: NatsSession): void {
+    // Settles held back while disconnected go out even after a cancel: they belong to handed-out messages.
+    const unsent = this.#unsent;
+    this.#unsent = [];
+    for (const [reply, payload] of unsent) this.#send(reply, payload);
     if (!this.#active || this.#session === session) return;
     this.#session = session;
     this.#requested = 0;
@@ -134,9 +138,6 @@ export class NatsConsumption implements Consumption {
     this.#inbox = inbox;
     this.#sub = session.nc.subscribe(inbox, { callback: (_err, msg) => this.#onMessage(session, msg) });
     this.#presence = session.nc.subscribe(presenceSubject(this.place.stream), { callback: (_err, msg) => void msg.respond() });
-    const unsent = this.#unsent;
-    this.#unsent = [];
-    for (const [reply, payload] of unsent) session.nc.publish(reply, payload);
     this.#lastHeard = performance.now();
     this.#timer.start();
     this.#pull();
