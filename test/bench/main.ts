@@ -5,7 +5,8 @@
  * retry policy vs without), amqp (vs raw amqplib), redis
  * (vs BullMQ and a raw pipeline), redis-retry (Redis with an unused retry
  * policy vs without), lua (vs the same JS handler), inspect
- * (with vs without the inspector). No section: all of them.
+ * (with vs without the inspector), security (a handler publishing per
+ * message under an actor and policies vs without). No section: all of them.
  *
  * Speed is measured here, never in tests: these machines are small and
  * noisy, so only medians and same-run ratios mean anything.
@@ -22,6 +23,7 @@ const SECTIONS: Record<string, Section> = {
   'redis-retry': async () => (await import('./redis-retry-bench.ts')).runRedisRetryBench(Number(process.env['ROUNDS'] ?? 9)),
   lua: async () => (await import('./lua-bench.ts')).runLuaBench({ rounds: Number(process.env['ROUNDS'] ?? 7), messages: 20_000 }).then((s) => s.lines),
   inspect: async () => (await import('./inspect-bench.ts')).inspectBench(),
+  security: async () => (await import('./security-bench.ts')).runSecurityBench(Number(process.env['ROUNDS'] ?? 9)),
 };
 
 const wanted = process.argv.slice(2).filter((a) => a !== '--');
