@@ -3,6 +3,7 @@ import { memoryDriverKind } from '../drivers/memory/memory-kind.ts';
 import { amqpDriverKind } from '../drivers/amqp/amqp-kind.ts';
 import { redisDriverKind } from '../drivers/redis/redis-kind.ts';
 import { natsDriverKind } from '../drivers/nats/nats-kind.ts';
+import { sqsDriverKind } from '../drivers/sqs/sqs-kind.ts';
 import { jsFunctionKind } from '../functions/js-function-kind.ts';
 import { luaFunctionKind } from '../functions/lua/lua-kind.ts';
 
@@ -10,7 +11,7 @@ import { luaFunctionKind } from '../functions/lua/lua-kind.ts';
  * Every kind actorq ships. Descriptors are light (schemas only); each
  * `create`/`load` imports its backend library on first use.
  */
-const DRIVER_KINDS: readonly DriverKind[] = [memoryDriverKind, redisDriverKind, amqpDriverKind, natsDriverKind];
+const DRIVER_KINDS: readonly DriverKind[] = [memoryDriverKind, redisDriverKind, amqpDriverKind, natsDriverKind, sqsDriverKind];
 
 const FUNCTION_KINDS: readonly FunctionKind[] = [jsFunctionKind, luaFunctionKind];
 
