@@ -12,7 +12,8 @@ import type { RunExtension } from './run-extensions.ts';
  *
  * The feed is attached in `configure` (before the runtime exists), so the
  * actors' first states are kept for the page; the server starts at the
- * same time and `started` prints its URL with the token. `stopped` runs
+ * same time and `listen` (before the runtime starts) waits for it: a port
+ * in use is a one-line error; then it prints its URL with the token. `stopped` runs
  * after the runtime stopped: the final states are in the feed by then, go
  * out to the clients, and the clients are closed so the process can exit.
  * @internal
@@ -36,12 +37,12 @@ export function inspectExtension(): RunExtension {
       const payloads = Boolean(values['inspect-payloads']);
       const feed = createInspectionFeed({ payloads });
       pending = startInspector({ port, feed, origins });
-      // Reported by `started`; until then the rejection is not unhandled.
+      // Reported by `listen`; until then the rejection is not unhandled.
       pending.catch(() => undefined);
       // createRuntime sanitizes what the inspector sees unless payloads are asked for.
       return { ...options, inspect: feed.inspect, inspectPayloads: payloads };
     },
-    async started(_runtime, values, io) {
+    async listen(_runtime, values, io) {
       if (!pending) return undefined;
       const inspector = await pending;
       const extra = (values['inspect-origin'] as string[] | undefined)?.length ? `; also allowed: ${(values['inspect-origin'] as string[]).join(', ')}` : '';

@@ -12,8 +12,12 @@ export interface RunExtension {
   readonly options: Record<string, { type: 'string' | 'boolean'; default?: string | boolean; multiple?: boolean }>;
   /** Adjusts runtime options before creation (e.g. adds an inspector); throws on a bad flag value. */
   configure?(options: RuntimeOptions, values: Record<string, unknown>): RuntimeOptions;
-  /** Called once the runtime started; returns state handed to `stopped`. */
-  started?(runtime: Runtime, values: Record<string, unknown>, io: CliIo): Promise<unknown>;
+  /**
+   * Called once the runtime exists, before it starts: opens what the
+   * extension serves (a port in use fails the command before anything
+   * connects). Returns state handed to `stopped`.
+   */
+  listen?(runtime: Runtime, values: Record<string, unknown>, io: CliIo): Promise<unknown>;
   /** Called after the runtime stopped (or failed to start); must release every handle so the process can exit. */
   stopped?(state: unknown): Promise<void>;
 }

@@ -1,24 +1,36 @@
-import { parseArgs } from 'node:util';
 import type { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
-import type { CliCommand } from './cli-io.ts';
+import { EXIT, type CliCommand } from './cli-io.ts';
+import { parseCommandArgs, usageError } from './command-args.ts';
+import { DEFAULT_METRICS_ADDRESS, metricsAddress, metricsBaseUrl } from './metrics-address.ts';
+import { table } from './text-table.ts';
 
 /**
- * `actorq status [--metrics-url http://127.0.0.1:9464]`: asks a running
+ * `actorq status [--metrics-url 127.0.0.1:9464]`: asks a running
  * `actorq run --metrics ...` for its `/status` and prints every entry's
- * lifecycle state and figures as tables.
+ * lifecycle state and figures as tables. The address is written as
+ * `run --metrics` takes it (host:port, a port, or a URL).
  */
 export const statusCommand: CliCommand = {
   summary: 'show lifecycle states and figures of a running `actorq run --metrics`',
-  usage: 'actorq status [--metrics-url http://127.0.0.1:9464] [--json]',
+  usage: 'actorq status [--metrics-url <address>] [--json]',
+  help: `Reads /status from a running \`actorq run --metrics\` and prints every entry's
+lifecycle state, and the figures of every queue and consumer, as tables.
+
+options:
+  --metrics-url <address>  where that run serves metrics, as given to
+                           run --metrics: host:port, a port, or an http:// URL
+                           (default ${DEFAULT_METRICS_ADDRESS})
+  --json                   print the reading as JSON instead of tables
+
+exit codes: 0 printed, 1 the server could not be read, 2 usage error.`,
   async run(args, io) {
-    let values;
-    try {
-      ({ values } = parseArgs({ args: [...args], options: { 'metrics-url': { type: 'string', default: 'http://127.0.0.1:9464' }, json: { type: 'boolean', default: false } } }));
-    } catch (error) {
-      io.err(`${(error as Error).message}\nusage: ${this.usage}`);
-      return 2;
-    }
-    const base = values['metrics-url']!.replace(/\/+$/, '').replace(/\/(metrics|status)$/, '');
+    const parsed = parseCommandArgs(this, args, { 'metrics-url': { type: 'string', default: DEFAULT_METRICS_ADDRESS }, json: { type: 'boolean', default: false } }, io);
+    if ('exit' in parsed) return parsed.exit;
+    if (parsed.positionals.length > 0) return usageError(this, `unexpected argument "${parsed.positionals[0]}"`, io);
+    const given = parsed.values['metrics-url'] as string;
+    const address = metricsAddress(given);
+    if (!address) return usageError(this, `--metrics-url: expected host:port, a port or an http:// URL, got "${given}"`, io);
+    const base = metricsBaseUrl(address);
     let reading: RuntimeMetrics;
     try {
       const res = await fetch(`${base}/status`, { signal: AbortSignal.timeout(5000) });
@@ -26,11 +38,11 @@ export const statusCommand: CliCommand = {
       reading = (await res.json()) as RuntimeMetrics;
     } catch (error) {
       io.err(`cannot read ${base}/status: ${(error as Error).cause ?? (error as Error).message}\nis \`actorq run --metrics ${base.replace(/^https?:\/\//, '')} ...\` running?`);
-      return 1;
+      return EXIT.failed;
     }
-    if (values.json) io.out(JSON.stringify(reading, null, 2));
+    if (parsed.values['json']) io.out(JSON.stringify(reading, null, 2));
     else io.out(formatStatus(reading));
-    return 0;
+    return EXIT.ok;
   },
 };
 
@@ -65,10 +77,4 @@ export function formatStatus(m: RuntimeMetrics): string {
     );
   }
   return out.join('\n').trimEnd();
-}
-
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
-  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }

@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.ts';
 import { checkFunctions } from '../functions/check-functions.ts';
 import { summarizeRegistry } from '../config/summary.ts';
-import type { CliCommand } from './cli-io.ts';
+import { EXIT, type CliCommand } from './cli-io.ts';
+import { parseCommandArgs, usageError } from './command-args.ts';
 import { reportError } from './report-error.ts';
 
 /**
@@ -16,27 +16,28 @@ import { reportError } from './report-error.ts';
 export const validateCommand: CliCommand = {
   summary: 'check configuration files and handlers without running them',
   usage: 'actorq validate [--root <dir>] <files|dirs...>',
+  help: `Loads the configuration and checks every entry and every handler file:
+JavaScript is parsed and Lua compiled, neither is run.
+
+options:
+  --root <dir>   directory every file:// source must stay inside
+                 (default: the directory of the YAML file naming it)
+
+exit codes: 0 valid (prints a one-line summary), 1 invalid (prints every
+problem with file, line, entry and field), 2 usage error.`,
   async run(args, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: [...args], allowPositionals: true, options: { root: { type: 'string' } } });
-    } catch (error) {
-      io.err(`${(error as Error).message}\nusage: ${this.usage}`);
-      return 2;
-    }
-    if (parsed.positionals.length === 0) {
-      io.err(`usage: ${this.usage}`);
-      return 2;
-    }
-    const root = parsed.values.root;
+    const parsed = parseCommandArgs(this, args, { root: { type: 'string' } }, io);
+    if ('exit' in parsed) return parsed.exit;
+    if (parsed.positionals.length === 0) return usageError(this, 'no configuration given: name YAML files or directories', io);
+    const root = parsed.values['root'] as string | undefined;
     try {
       const registry = await loadConfig(parsed.positionals, root === undefined ? {} : { root });
       await checkFunctions(registry);
       io.out(`ok: ${summarizeRegistry(registry)}`);
-      return 0;
+      return EXIT.ok;
     } catch (error) {
       reportError(error, io);
-      return 1;
+      return EXIT.failed;
     }
   },
 };
