@@ -21,6 +21,8 @@ export type {
   QueueEntry,
   ConsumerEntry,
   FunctionEntry,
+  PolicyEntry,
+  LifecycleSecurity,
   Lifecycle,
   RestartPolicy,
   DeadLetterPolicy,
@@ -33,8 +35,15 @@ export type { ActorqErrorCode } from './errors/actorq-error.ts';
 export { ConfigError, formatConfigIssue } from './errors/config-error.ts';
 export type { ConfigIssue, ConfigLocation } from './errors/config-error.ts';
 export { NotFoundError } from './errors/not-found-error.ts';
+export { PermissionDeniedError } from './errors/permission-denied-error.ts';
 export { InvalidMessageError, AlreadySettledError, MessageReleasedError } from './errors/message-errors.ts';
 export { DriverUnavailableError, PublishRejectedError, AbortedError, StartError, StopTimeoutError } from './errors/lifecycle-errors.ts';
+
+// Security: actors, policies and groups (docs/security.md).
+export type { SecurityActor } from './security/security-actor.ts';
+export type { SecurityOptions, HostSecurityContext } from './security/runtime-security.ts';
+export type { PolicyDefinition, PolicyCondition } from './security/policy-schema.ts';
+export type { Operator as PolicyOperator } from './security/condition-operators.ts';
 
 // Observability: inspector, diagrams, metrics, trace context.
 export { sanitizingObserver, sanitizeInspectionEvent } from './inspect/sanitize-inspection.ts';
