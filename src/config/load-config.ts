@@ -1,12 +1,11 @@
 import { resolve } from 'node:path';
 import type { ConfigIssue } from '../errors/config-error.ts';
 import type { KindCatalog } from '../kinds/kind-descriptors.ts';
-import { readBounded } from './bounded-read.ts';
+import type { Logger } from '../util/logger.ts';
 import { buildRegistry } from './build-registry.ts';
 import { DEFAULT_MAX_FILE_BYTES } from './confined-file.ts';
-import { discoverFiles } from './discover-files.ts';
+import { readRegistryFiles } from './discover-files.ts';
 import type { Registry } from './registry.ts';
-import type { SourceText } from './yaml-source.ts';
 
 /** Options of {@link loadConfig} and {@link parseConfigText}. */
 export interface LoadConfigOptions {
@@ -31,11 +30,14 @@ export interface LoadConfigOptions {
    * @default 10 MiB
    */
   readonly maxFileBytes?: number;
+  /** Told (at debug level) about YAML files skipped in directories because they are not registry files. */
+  readonly logger?: Logger;
 }
 
 /**
- * Reads registry files and directories (every `*.yaml`/`*.yml` inside,
- * recursively, sorted), validates every entry and checks references,
+ * Reads registry files and directories (the registry files directly in a
+ * directory, sorted; subdirectories are not read, and YAML files that are
+ * not registry files are skipped), validates every entry and checks references,
  * duplicate IDs and dependency cycles. Function sources are not imported
  * here; see `loadFunctions`.
  *
@@ -47,15 +49,8 @@ export interface LoadConfigOptions {
  */
 export async function loadConfig(paths: readonly string[], options?: LoadConfigOptions): Promise<Registry> {
   const maxBytes = maxFileBytesOf(options);
-  const { files, issues } = await discoverFiles(paths);
-  const sources: SourceText[] = [];
-  const unreadable: ConfigIssue[] = [...issues];
-  for (const f of files) {
-    const read = await readBounded(f.abs, { maxBytes });
-    if (read.ok) sources.push({ ...f, text: read.text });
-    else unreadable.push({ file: f.file, ...(read.line ? { line: read.line } : {}), message: `cannot read the file: ${read.message}` });
-  }
-  return buildRegistry(sources, options, unreadable);
+  const { sources, issues } = await readRegistryFiles(paths, { maxBytes, ...(options?.logger ? { logger: options.logger } : {}) });
+  return buildRegistry(sources, options, issues);
 }
 
 /** The size limit, checked: a caller passing nonsense gets told at once. */

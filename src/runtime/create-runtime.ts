@@ -36,7 +36,7 @@ import { RuntimeSecurity, type SecurityOptions } from '../security/runtime-secur
  * ```
  */
 export interface RuntimeOptions {
-  /** YAML files or directories (every `*.yaml`/`*.yml` inside). */
+  /** YAML files, or directories (the registry files directly inside; subdirectories are not read). */
   readonly files?: readonly string[];
   /** An already loaded registry (e.g. from `parseConfigText`), used instead of `files`. */
   readonly registry?: Registry;
@@ -343,6 +343,7 @@ class ActorqRuntime implements Runtime {
           kinds: this.#kinds,
           extraFunctionIds: Object.keys(programmatic),
           ...(this.#options.root === undefined ? {} : { root: this.#options.root }),
+          logger: this.#logger,
         }));
       // Loading is not running: function files are checked here, their code runs at start.
       await checkFunctions(registry, { kinds: this.#kinds, logger: this.#logger });

@@ -8,6 +8,8 @@ import { summarizeRegistry } from '../../src/config/summary.ts';
 import { configErrorOf, testKinds } from './helpers.ts';
 
 let dir: string;
+/** The configuration of these tests: a directory and its subdirectory, each named. */
+const cfgDirs = () => [join(dir, 'cfg'), join(dir, 'cfg/sub')];
 const write = async (rel: string, text: string) => {
   await mkdir(join(dir, rel, '..'), { recursive: true });
   await writeFile(join(dir, rel), text);
@@ -26,8 +28,8 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('loadConfig', () => {
-  it('loads every *.yaml/*.yml in a directory, recursively, in sorted order', async () => {
-    const r = await loadConfig([join(dir, 'cfg')], { kinds: testKinds });
+  it('loads the *.yaml/*.yml files directly in each directory named, in sorted order', async () => {
+    const r = await loadConfig(cfgDirs(), { kinds: testKinds });
     expect(r.files).toEqual([join(dir, 'cfg/a.yml'), join(dir, 'cfg/b.yaml'), join(dir, 'cfg/sub/c.yaml')]);
     expect([...r.entries.keys()]).toEqual(['app:mem', 'app:q', 'app.sub:c', 'app.sub:h']);
     const h = r.entries.get('app.sub:h')!;
@@ -35,14 +37,19 @@ describe('loadConfig', () => {
     expect(h.file).toBe(join(dir, 'cfg/sub/c.yaml'));
   });
 
+  it('does not read subdirectories of a directory', async () => {
+    const r = await loadConfig([join(dir, 'cfg')], { kinds: testKinds, extraFunctionIds: [] });
+    expect(r.files).toEqual([join(dir, 'cfg/a.yml'), join(dir, 'cfg/b.yaml')]);
+  });
+
   it('loads files and directories together, reading a file reached twice once', async () => {
-    const r = await loadConfig([join(dir, 'cfg/sub/c.yaml'), join(dir, 'cfg')], { kinds: testKinds });
+    const r = await loadConfig([join(dir, 'cfg/sub/c.yaml'), ...cfgDirs()], { kinds: testKinds });
     expect(r.files).toHaveLength(3);
     expect(r.files[0]).toBe(join(dir, 'cfg/sub/c.yaml'));
   });
 
   it('resolves references across files and summarizes', async () => {
-    const r = await loadConfig([join(dir, 'cfg')], { kinds: testKinds });
+    const r = await loadConfig(cfgDirs(), { kinds: testKinds });
     expect(summarizeRegistry(r)).toBe('4 entries in 3 files: 1 driver, 1 queue, 1 consumer, 1 function');
   });
 
@@ -64,7 +71,7 @@ describe('loadConfig', () => {
       [join(dir, 'two-bad/y.yaml'), 4, 'kind'],
     ]);
     expect(e.issues[0]!.message).toBe('no such file or directory');
-    expect(e.issues[1]!.message).toBe('no *.yaml or *.yml files in this directory');
+    expect(e.issues[1]!.message).toBe('no *.yaml or *.yml files in this directory (subdirectories are not read: name each one)');
   });
 
   it('returns an empty registry for no paths', async () => {
@@ -76,7 +83,7 @@ describe('loadConfig', () => {
 
 describe('type guards', () => {
   it('narrow by kind', async () => {
-    const r = await loadConfig([join(dir, 'cfg')], { kinds: testKinds });
+    const r = await loadConfig(cfgDirs(), { kinds: testKinds });
     const kinds = [...r.entries.values()].map((e) => [isDriverEntry(e), isQueueEntry(e), isConsumerEntry(e), isFunctionEntry(e)].indexOf(true));
     expect(kinds).toEqual([0, 1, 2, 3]);
   });
