@@ -7,6 +7,8 @@ export type { Runtime, RuntimeOptions, ConsumerStats } from './runtime/create-ru
 export type { PublishCallOptions } from './runtime/publisher.ts';
 export type { RuntimeStatusEvent } from './runtime/runtime-events.ts';
 export type { Handler, HandlerContext, HandlerPublishOptions, MessageHandle, NackOptions } from './functions/handler.ts';
+export { actorHandler } from './functions/actor-handler.ts';
+export type { ActorHandler, FunctionValue } from './functions/actor-handler.ts';
 export type { DelayValue } from './message/delay.ts';
 export type { Logger, LogFields, LogLevel } from './util/logger.ts';
 export { streamLogger, silentLogger } from './util/logger.ts';
@@ -58,6 +60,14 @@ export type { RuntimeMetrics, QueueMetrics, ConsumerMetrics, EntryStatus } from 
 export type { LatencyPercentiles } from './metrics/latency-sampler.ts';
 export { newTraceparent, parseTraceparent } from './tracing/traceparent.ts';
 export type { TraceparentParts } from './tracing/traceparent.ts';
+
+// Embedding in an XState app: actorq as an invoked actor, messages to the app's actors.
+export { fromActorq } from './embed/from-actorq.ts';
+export type { ActorqOptions, ActorqLogic } from './embed/from-actorq.ts';
+export { actorqDrained } from './embed/system-drains.ts';
+export type { ActorqInputEvent, ActorqOutputEvent, ActorqSnapshot, ActorqContext, ActorqEntryState, ActorqStopReport, ActorqOperation, EntryKind } from './embed/actorq-events.ts';
+export { forwardTo, DEFAULT_FORWARD_TIMEOUT_MS } from './embed/forward-to.ts';
+export type { ForwardedMessage, ForwardReply, ForwardToOptions } from './embed/forward-to.ts';
 
 // The machines, for the Stately visualiser, model-based tests and apps that embed the actors.
 export { runtimeMachine } from '../machines/runtime.machine.ts';

@@ -57,7 +57,7 @@ function transitionPaths(): { description: string; steps: Step[] }[] {
   const paths: { description: string; steps: Step[] }[] = [];
   for (const { state, transitions } of Object.values(testModel.getAdjacencyMap())) {
     const prefix = shortest.get(key(state)) ?? [];
-    for (const { event, state: next } of Object.values(transitions)) {
+    for (const { event, state: next } of Object.values(transitions) as { event: EventObject; state: unknown }[]) {
       // The map lists every event in every state; only those the model accepts are transitions.
       if (!(state as unknown as { can(e: EventObject): boolean }).can(event)) continue;
       paths.push({ description: `${key(state)} --${event.type}--> ${key(next)}`, steps: [...prefix, { event, state: String((next as { value: unknown }).value) }] });
@@ -98,7 +98,7 @@ interface Target {
 
 const SPEC: EmbedSpec = { stopTimeout: 150, restartDelay: 150 };
 
-const TARGETS: Target[] = [
+const ALL_TARGETS: Target[] = [
   {
     name: 'memory',
     persistent: false,
@@ -116,7 +116,7 @@ const TARGETS: Target[] = [
     queued: async (ns) => {
       // A second runtime on the same keys, with only the driver and the queue started.
       const checker = createRuntime({
-        registry: parseConfigText(embedYaml(ns, { ...SPEC, driverFields: TARGETS[1]!.driverFields(ns) }).replace('auto_start: true\n      stop_timeout: 150ms', 'auto_start: false\n      stop_timeout: 150ms'), '<checker>', { extraFunctionIds: [`${ns}:h`] }),
+        registry: parseConfigText(embedYaml(ns, { ...SPEC, driverFields: ALL_TARGETS[1]!.driverFields(ns) }).replace('auto_start: true\n      stop_timeout: 150ms', 'auto_start: false\n      stop_timeout: 150ms'), '<checker>', { extraFunctionIds: [`${ns}:h`] }),
         functions: { [`${ns}:h`]: async () => {} },
         logger: silentLogger,
       });
@@ -129,7 +129,8 @@ const TARGETS: Target[] = [
     },
     cleanup: (ns) => deletePrefix(`actorq-test:embed:${ns}:`),
   },
-].filter((t) => (process.env['ACTORQ_TEST_DRIVERS'] ?? 'memory,redis').split(',').includes(t.name));
+];
+const TARGETS = ALL_TARGETS.filter((t) => (process.env['ACTORQ_TEST_DRIVERS'] ?? 'memory,redis').split(',').includes(t.name));
 
 /** The app: actorq invoked while `active`; `degraded` while its consumer is down; orders published from an action. */
 function shopMachine(ns: string, logic: ReturnType<typeof fromActorq>) {

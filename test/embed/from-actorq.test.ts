@@ -147,7 +147,7 @@ describe('fromActorq: the runtime as an invoked actor', () => {
     for (let p: (AnyActorRef & { _parent?: AnyActorRef }) | undefined = consumer; p; p = p._parent) chain.push(p.id);
     expect(chain).toEqual([`${ns}:c`, 'actorq', 'queues', a.app.id]);
     // The app's inspector saw the runtime's actors being made.
-    const made = a.inspected.flatMap((e) => (e.type === '@xstate.actor' ? [e.actorRef.id] : []));
+    const made = a.inspected.flatMap((e) => (e.type === '@xstate.actor' ? [(e.actorRef as AnyActorRef).id] : []));
     expect(made).toEqual(expect.arrayContaining(['queues', 'actorq', `${ns}:d`, `${ns}:q`, `${ns}:c`, 'worker-0']));
     // Leaving the state: once the background stop is over, none of them is left in the system.
     a.app.send({ type: 'leave' });
