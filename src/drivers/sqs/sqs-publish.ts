@@ -21,6 +21,11 @@ export interface PublishHost {
 
 /** Tries of entries SQS fails on its side (not the caller's fault) before the publish gives up on them. */
 const ENTRY_TRIES = 5;
+/**
+ * Most bytes of one `SendMessageBatch`: SQS's payload limit (256 KiB on
+ * queues made before it was raised to 1 MiB, and on other servers).
+ */
+const MAX_BATCH_BYTES = 256 * 1024;
 /** Pause before sending such entries again. */
 const ENTRY_RETRY_MS = 200;
 
@@ -51,8 +56,8 @@ export function delayPlan(delayMs: number, now = Date.now()): { seconds: number;
 
 /**
  * Publishes to an SQS queue: `SendMessage` for one message,
- * `SendMessageBatch` in chunks of 10 otherwise, chunk after chunk so the
- * order is kept. Every message is encoded (and may be refused) before
+ * `SendMessageBatch` in chunks of 10 (and at most 256 KiB) otherwise,
+ * chunk after chunk so the order is kept. Every message is encoded (and may be refused) before
  * anything is sent. A chunk lost for want of an answer is sent again once
  * the endpoint answers (within `publish_timeout`), so a message may be
  * stored twice but never lost; of a partly failed batch only the failed
@@ -63,10 +68,38 @@ export async function publishToSqs(host: PublishHost, queue: SqsQueue, messages:
   const where = `publish to ${queue.name}`;
   const plan = delayPlan(checkedDelay(delayMs, where));
   const entries = messages.map((m, i) => encodePublish(m, i, queue, plan.seconds, plan.due));
-  for (let start = 0; start < entries.length; start += SQS_BATCH_LIMIT) {
-    const chunk = entries.slice(start, start + SQS_BATCH_LIMIT);
-    await sendChunk(host, queue, chunk, messages, signal);
+  for (const chunk of chunks(entries)) await sendChunk(host, queue, chunk, messages, signal);
+}
+
+/**
+ * Consecutive chunks of at most 10 entries and {@link MAX_BATCH_BYTES}
+ * (a larger message goes alone: SQS judges it).
+ */
+function* chunks(entries: SendMessageBatchRequestEntry[]): Generator<SendMessageBatchRequestEntry[]> {
+  let chunk: SendMessageBatchRequestEntry[] = [];
+  let bytes = 0;
+  for (const e of entries) {
+    const size = entrySize(e);
+    if (chunk.length > 0 && (chunk.length === SQS_BATCH_LIMIT || bytes + size > MAX_BATCH_BYTES)) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(e);
+    bytes += size;
   }
+  if (chunk.length > 0) yield chunk;
+}
+
+/** A message's size as SQS counts it: body, and each attribute's name, type and value. */
+function entrySize(e: SendMessageBatchRequestEntry): number {
+  let n = Buffer.byteLength(e.MessageBody ?? '');
+  const attributes = e.MessageAttributes;
+  for (const key in attributes) {
+    const a = attributes[key]!;
+    n += Buffer.byteLength(key) + (a.DataType?.length ?? 0) + Buffer.byteLength(a.StringValue ?? '') + (a.BinaryValue?.byteLength ?? 0);
+  }
+  return n;
 }
 
 async function sendChunk(host: PublishHost, queue: SqsQueue, chunk: SendMessageBatchRequestEntry[], messages: readonly Message[], signal: AbortSignal | undefined): Promise<void> {
