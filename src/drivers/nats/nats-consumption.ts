@@ -116,6 +116,11 @@ export class NatsConsumption implements Consumption {
     return this.#held.size;
   }
 
+  /** @internal The inbox its pull requests name (tests send stray pull requests to it). */
+  get inbox(): string {
+    return this.#inbox;
+  }
+
   /** Whether the consumption still wants deliveries. */
   get active(): boolean {
     return this.#active;

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NatsDriver } from '../../src/drivers/nats/nats-driver.ts';
+import { natsQueueOptionsSchema } from '../../src/drivers/nats/nats-options.ts';
+import { eventually, record, sleep, uniqueQueueName } from './conformance-helpers.ts';
+import { adminConnection, destroyQueue, makeDriver } from './nats/nats-test-env.ts';
+
+/*
+ * The pull consumer's own guards: in-progress signals for long handlers,
+ * no delivery beyond credit, and pull requests that died with their
+ * consumer.
+ */
+describe('nats driver: pull consumer', { timeout: 60_000 }, () => {
+  let driver: NatsDriver;
+  const names: string[] = [];
+  beforeAll(async () => {
+    driver = makeDriver();
+    await driver.start();
+  });
+  afterAll(async () => {
+    await driver.stop();
+    for (const n of names) await destroyQueue(n);
+  });
+  async function queue(ackWait = '30s') {
+    const name = uniqueQueueName('natscons');
+    names.push(name);
+    await driver.declare({ id: 'app:q', name, options: natsQueueOptionsSchema.parse({ ack_wait: ackWait }) });
+    return name;
+  }
+
+  it('a message held past ack_wait is reported in progress: no other consumer gets it meanwhile', async () => {
+    const name = await queue('1s');
+    await driver.publish(name, [{ id: 'slow', body: 1, headers: {} }]);
+    const holder = driver.consume(name, { consumerId: 'holder', maxUnsettled: 1 });
+    const held = record(holder);
+    holder.request(1);
+    await eventually(() => held.items.length === 1, 5000, 'the delivery');
+    const other = driver.consume(name, { consumerId: 'other', maxUnsettled: 10 });
+    const stolen = record(other);
+    other.request(10);
+    // Three and a half times ack_wait: without in-progress reports it comes back after one.
+    await sleep(3500);
+    expect(stolen.items).toHaveLength(0);
+    holder.ack(held.items[0]!);
+    await eventually(async () => (await driver.info(name)).message_count === 0, 5000, 'acked');
+    expect(held.stop()).toHaveLength(1);
+    stolen.stop();
+    await holder.cancel();
+    await other.cancel();
+  });
+
+  it('a message beyond the credit (a stray pull request) is handed back at once, not delivered', async () => {
+    const name = await queue();
+    const c = driver.consume(name, { consumerId: 'c', maxUnsettled: 2 });
+    const rec = record(c);
+    c.request(2);
+    await driver.publish(name, [{ id: 'a', body: 1, headers: {} }, { id: 'b', body: 2, headers: {} }]);
+    await eventually(() => rec.items.length === 2, 5000, 'the credit used');
+    const { nc } = await adminConnection();
+    try {
+      // A pull request this consumption did not make, asking for more than it may hold.
+      nc.publish(c.place.nextSubject, JSON.stringify({ batch: 3, expires: 10e9 }), { reply: c.inbox });
+      await nc.flush();
+    } finally {
+      await nc.close();
+    }
+    await driver.publish(name, ['x', 'y', 'z'].map((id) => ({ id, body: id, headers: {} })));
+    const other = driver.consume(name, { consumerId: 'other', maxUnsettled: 10 });
+    const got = record(other);
+    other.request(10);
+    // Well within ack_wait (30s): they were handed back, not left to time out.
+    await eventually(() => got.items.length === 3, 5000, 'the three handed back');
+    expect(rec.items).toHaveLength(2);
+    for (const d of got.items) other.ack(d);
+    for (const d of rec.stop()) c.ack(d);
+    got.stop();
+    await c.cancel();
+    await other.cancel();
+  });
+
+  it('a consumer deleted on the server while a pull waits is created again, and consuming goes on', async () => {
+    const name = await queue();
+    const c = driver.consume(name, { consumerId: 'c', maxUnsettled: 10 });
+    const rec = record(c);
+    c.request(10);
+    await sleep(200); // the pull request is waiting on the server
+    const { nc, jsm } = await adminConnection();
+    try {
+      await jsm.consumers.delete(name, 'actorq');
+      await eventually(async () => (await jsm.consumers.info(name, 'actorq').then(() => true, () => false)), 5000, 'the consumer created again (before any heartbeat check could)');
+    } finally {
+      await nc.close();
+    }
+    await driver.publish(name, [{ id: 'after', body: 1, headers: {} }]);
+    await eventually(() => rec.items.length === 1, 10_000, 'delivered after');
+    c.ack(rec.items[0]!);
+    rec.stop();
+    await c.cancel();
+  });
+
+  it('pull requests that went silent (sent to a consumer that is gone) are noticed and renewed', async () => {
+    const name = await queue();
+    const c = driver.consume(name, { consumerId: 'c', maxUnsettled: 10 });
+    const rec = record(c);
+    const { nc, jsm } = await adminConnection();
+    try {
+      // No pull request waits (no credit yet), so the server tells nobody.
+      await jsm.consumers.delete(name, 'actorq');
+    } finally {
+      await nc.close();
+    }
+    c.request(10);
+    await driver.publish(name, [{ id: 'late', body: 1, headers: {} }]);
+    // Two missed heartbeats (5 s each) and a margin.
+    await eventually(() => rec.items.length === 1, 25_000, 'delivered once the silence was noticed');
+    c.ack(rec.items[0]!);
+    rec.stop();
+    await c.cancel();
+  });
+});
