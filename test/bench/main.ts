@@ -6,7 +6,8 @@
  * (vs BullMQ and a raw pipeline), redis-retry (Redis with an unused retry
  * policy vs without), lua (vs the same JS handler), inspect
  * (with vs without the inspector), security (a handler publishing per
- * message under an actor and policies vs without). No section: all of them.
+ * message under an actor and policies vs without), embed (handlers as
+ * XState actor logic vs a plain function). No section: all of them.
  *
  * Speed is measured here, never in tests: these machines are small and
  * noisy, so only medians and same-run ratios mean anything.
@@ -24,6 +25,7 @@ const SECTIONS: Record<string, Section> = {
   lua: async () => (await import('./lua-bench.ts')).runLuaBench({ rounds: Number(process.env['ROUNDS'] ?? 7), messages: 20_000 }).then((s) => s.lines),
   inspect: async () => (await import('./inspect-bench.ts')).inspectBench(),
   security: async () => (await import('./security-bench.ts')).runSecurityBench(Number(process.env['ROUNDS'] ?? 9)),
+  embed: async () => (await import('./embed-bench.ts')).runEmbedBench(Number(process.env['ROUNDS'] ?? 7)),
 };
 
 const wanted = process.argv.slice(2).filter((a) => a !== '--');
