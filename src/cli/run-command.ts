@@ -16,7 +16,7 @@ import { runExtensions, type RunExtension } from './run-extensions.ts';
 export const runCommand: CliCommand = {
   summary: 'start the configured drivers, queues and consumers until a signal',
   usage:
-    'actorq run [--root <dir>] [--log-level debug|info|warn|error] [--inspect [--inspect-port 5678] [--inspect-payloads] [--inspect-origin <origin>]...] [--metrics [host:port] [--metrics-host <name>]...] <files|dirs...>',
+    'actorq run [--root <dir>] [--strict] [--log-level debug|info|warn|error] [--inspect [--inspect-port 5678] [--inspect-payloads] [--inspect-origin <origin>]...] [--metrics [host:port] [--metrics-host <name>]...] <files|dirs...>',
   help: `Starts every auto_start entry (and what it depends on) and runs until
 SIGINT or SIGTERM, then stops gracefully: consumers drain first, then
 queues, then drivers. A second signal exits at once (130 / 143).
@@ -24,6 +24,8 @@ queues, then drivers. A second signal exits at once (130 / 143).
 options:
   --root <dir>            directory every file:// source must stay inside
                           (default: the directory of the YAML file naming it)
+  --strict                security strict mode: refuse every check without an
+                          actor or without policies (docs/security.md)
   --log-level <level>     debug, info (default), warn or error; logs go to stderr
   --inspect               serve the Stately inspector bridge on 127.0.0.1
   --inspect-port <port>   its port (default 5678)
@@ -41,14 +43,15 @@ opened, 2 usage error, 130/143 second signal.`,
   async run(args, io) {
     const extensions = runExtensions();
     const options = Object.fromEntries(extensions.flatMap((e) => Object.entries(e.options)));
-    const parsed = parseCommandArgs(this, explicitMetricsFlag(args), { 'log-level': { type: 'string', default: 'info' }, root: { type: 'string' }, ...options }, io);
+    const parsed = parseCommandArgs(this, explicitMetricsFlag(args), { 'log-level': { type: 'string', default: 'info' }, root: { type: 'string' }, strict: { type: 'boolean' }, ...options }, io);
     if ('exit' in parsed) return parsed.exit;
     const level = parsed.values['log-level'] as string;
     if (!LOG_LEVELS.includes(level as LogLevel)) return usageError(this, `--log-level: expected one of ${LOG_LEVELS.join(', ')}, got "${level}"`, io);
     if (parsed.positionals.length === 0) return usageError(this, 'no configuration given: name YAML files or directories', io);
     const logger = streamLogger(level as LogLevel, (line) => io.err(line));
     const root = parsed.values['root'] as string | undefined;
-    let runtimeOptions: RuntimeOptions = { files: parsed.positionals, logger, ...(root === undefined ? {} : { root }) };
+    const strict = parsed.values['strict'] === true ? { security: { strict_mode: true } } : {};
+    let runtimeOptions: RuntimeOptions = { files: parsed.positionals, logger, ...(root === undefined ? {} : { root }), ...strict };
     const states = new Map<RunExtension, unknown>();
     const configured: RunExtension[] = [];
     try {
