@@ -59,9 +59,14 @@ function valueProblem(value: HeaderValue): string | undefined {
   return undefined;
 }
 
-/** Makes JSON text storable by SQS: U+FFFE and U+FFFF, which `JSON.stringify` leaves as they are, become escapes. */
+/**
+ * Makes JSON text storable by SQS and its emulators: U+FFFE and U+FFFF
+ * (which `JSON.stringify` leaves as they are and SQS refuses) and
+ * characters beyond U+FFFF (which SQS accepts but some emulators refuse)
+ * become `\uXXXX` escapes. The JSON value is the same.
+ */
 export function storableJson(json: string): string {
-  return /[\uFFFE\uFFFF]/.test(json) ? json.replace(/[\uFFFE\uFFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`) : json;
+  return /[\uD800-\uDFFF\uFFFE\uFFFF]/.test(json) ? json.replace(/[\uD800-\uDFFF\uFFFE\uFFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`) : json;
 }
 
 /**
