@@ -46,7 +46,14 @@ export function modelEvents(model: AnyStateMachine): EventObject[] {
  * ```
  */
 export function transitionPaths(model: AnyStateMachine, events: readonly EventObject[] = modelEvents(model)): { model: TestModel<any, any, any>; paths: TransitionPath[] } {
-  const testModel = createTestModel(model, { events: events as never, serializeState: serialize as never, limit: 10_000 });
+  // `events` of createTestModel only gives payloads; `filterEvents` is what leaves the others out.
+  const allowed = new Set(events.map((e) => e.type));
+  const testModel = createTestModel(model, {
+    events: events as never,
+    filterEvents: ((_state: unknown, event: EventObject) => allowed.has(event.type)) as never,
+    serializeState: serialize as never,
+    limit: 10_000,
+  });
   const shortest = new Map<string, readonly PathStep[]>();
   for (const path of testModel.getShortestPaths({ allowDuplicatePaths: true } as never)) shortest.set(serialize(path.state), path.steps as never);
   const paths: TransitionPath[] = [];
@@ -81,6 +88,21 @@ export function scenarioPath(model: AnyStateMachine, description: string, events
     steps.push({ event: { type }, state: snapshot });
   }
   return { description: `scenario: ${description}`, steps };
+}
+
+/**
+ * The `meta` of the model states a path step is in, merged (the models of
+ * this kit put there what the real actor shows in that state, e.g.
+ * `meta.machine`, the actor's state value).
+ *
+ * @example
+ * ```ts
+ * await runPath(path, { exec, check: (state, step) => t.waitForState('app:c', stateMeta(step.state).machine) })
+ * ```
+ */
+export function stateMeta(snapshot: PathStep['state']): Record<string, any> {
+  const getMeta = (snapshot as { getMeta?: () => Record<string, unknown> }).getMeta;
+  return Object.assign({}, ...Object.values(getMeta?.call(snapshot) ?? {}));
 }
 
 /** How {@link runPath} drives the system under test and checks it. */

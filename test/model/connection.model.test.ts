@@ -1,24 +1,25 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMachine, type EventObject } from 'xstate';
+import type { EventObject } from 'xstate';
 import { ConnectionSupervisor, type ConnectionHooks } from '../../src/drivers/connection-supervisor.ts';
 import type { DriverStatusEvent } from '../../src/drivers/driver.ts';
-import { until } from './runtime-targets.ts';
-import { runPath, transitionPaths } from './transition-paths.ts';
-import { scenarioPath } from './scenario-paths.ts';
+import { connectionModel } from '../../src/testing/models/connection-model.ts';
+import { runPath, scenarioPath, transitionPaths } from '../../src/testing/paths.ts';
+import { until } from '../../src/testing/until.ts';
 
 /**
  * Model-based tests of `machines/connection.machine.ts`, driven through the
  * real `ConnectionSupervisor` with hooks the test settles by hand: every
- * `connect` stays pending until the model says `connect-ok`/`connect-fail`,
- * every `disconnect` until `closed`/`close-fail`, and `watch` hands out the
+ * `connect` stays pending until the model says `CONNECT_OK`/`CONNECT_FAIL`,
+ * every `disconnect` until `CLOSED`/`CLOSE_FAIL`, and `watch` hands out the
  * `lost()` trigger. The backoff is 1-5 ms.
  *
  * The machine invokes promises and has an `after` timer, which
- * `createTestModel` rejects, so the model below is an abstract machine of
- * the same states with explicit events, written here as the specification
- * (not derived from `machines/`). `retrying` is the machine's `connecting`
- * after the connection was up once (its `everConnected` guard), so a failure
- * there goes back to `reconnecting` instead of `failed`.
+ * `createTestModel` rejects, so the model is the kit's abstract
+ * `connectionModel` (`src/testing/`), the specification of the same states
+ * with explicit events, not derived from `machines/`. `retrying` is the
+ * machine's `connecting` after the connection was up once (its
+ * `everConnected` guard), so a failure there goes back to `reconnecting`
+ * instead of `failed`.
  *
  * `transitionPaths` generates one path per model transition (shortest path
  * to the source state, then the event); together they take every
@@ -27,42 +28,25 @@ import { scenarioPath } from './scenario-paths.ts';
  * step (with attempt numbers and errors), the `connect(attempt)` calls, the
  * watcher and the `open()`/`close()`/`whenConnected()` promises must match.
  */
-const connectionModel = createMachine({
-  id: 'connection-model',
-  initial: 'idle',
-  states: {
-    idle: { on: { open: 'connecting', close: 'closed' } },
-    connecting: { on: { 'connect-ok': 'connected', 'connect-fail': 'failed', close: 'closing' } },
-    connected: { on: { lose: 'reconnecting', close: 'closing' } },
-    reconnecting: { on: { 'backoff-elapsed': 'retrying', close: 'closing' } },
-    retrying: { on: { 'connect-ok': 'connected', 'connect-fail': 'reconnecting', close: 'closing' } },
-    closing: { on: { closed: 'closed', 'close-fail': 'closed' } },
-    closed: { on: { open: 'connecting' } },
-    failed: { on: { open: 'connecting', close: 'closed' } },
-  },
-});
-
-const EVENTS: EventObject[] = ['open', 'connect-ok', 'connect-fail', 'lose', 'backoff-elapsed', 'close', 'closed', 'close-fail'].map((type) => ({ type }));
-
 /** Model transition -> the transition of `machines/connection.machine.ts` it takes. */
 const MACHINE_TRANSITION: Record<string, string> = {
-  'idle:open': 'idle --connection.open--> connecting',
-  'idle:close': 'idle --connection.close--> closed',
-  'connecting:connect-ok': 'connecting --done(connect)--> connected',
-  'connecting:connect-fail': 'connecting --error(connect)--> failed',
-  'connecting:close': 'connecting --connection.close--> closing',
-  'connected:lose': 'connected --connection.lost--> reconnecting',
-  'connected:close': 'connected --connection.close--> closing',
-  'reconnecting:backoff-elapsed': 'reconnecting --after(reconnectDelay)--> connecting',
-  'reconnecting:close': 'reconnecting --connection.close--> closing',
-  'retrying:connect-ok': 'connecting --done(connect)--> connected',
-  'retrying:connect-fail': 'connecting --error(connect) [wasConnected]--> reconnecting',
-  'retrying:close': 'connecting --connection.close--> closing',
-  'closing:closed': 'closing --done(disconnect)--> closed',
-  'closing:close-fail': 'closing --error(disconnect)--> closed',
-  'closed:open': 'closed --connection.open--> connecting',
-  'failed:open': 'failed --connection.open--> connecting',
-  'failed:close': 'failed --connection.close--> closed',
+  'idle:OPEN': 'idle --connection.open--> connecting',
+  'idle:CLOSE': 'idle --connection.close--> closed',
+  'connecting:CONNECT_OK': 'connecting --done(connect)--> connected',
+  'connecting:CONNECT_FAIL': 'connecting --error(connect)--> failed',
+  'connecting:CLOSE': 'connecting --connection.close--> closing',
+  'connected:LOSE': 'connected --connection.lost--> reconnecting',
+  'connected:CLOSE': 'connected --connection.close--> closing',
+  'reconnecting:BACKOFF_ELAPSED': 'reconnecting --after(reconnectDelay)--> connecting',
+  'reconnecting:CLOSE': 'reconnecting --connection.close--> closing',
+  'retrying:CONNECT_OK': 'connecting --done(connect)--> connected',
+  'retrying:CONNECT_FAIL': 'connecting --error(connect) [wasConnected]--> reconnecting',
+  'retrying:CLOSE': 'connecting --connection.close--> closing',
+  'closing:CLOSED': 'closing --done(disconnect)--> closed',
+  'closing:CLOSE_FAIL': 'closing --error(disconnect)--> closed',
+  'closed:OPEN': 'closed --connection.open--> connecting',
+  'failed:OPEN': 'failed --connection.open--> connecting',
+  'failed:CLOSE': 'failed --connection.close--> closed',
 };
 
 /** The supervisor's `state` in each model state. */
@@ -114,23 +98,23 @@ const settled = async (t: Tracked | undefined) => {
   return t?.outcome;
 };
 
-const { paths } = transitionPaths(connectionModel, EVENTS);
+const { paths } = transitionPaths(connectionModel);
 
 /** Longer runs than the generated paths: a reconnect loop whose attempt grows, and reopening. */
 const SCENARIOS = [
   scenarioPath(connectionModel, 'reconnect fails 3 times (attempt 1..4), connects, attempt resets on the next loss', [
-    'open', 'connect-ok', 'lose',
-    'backoff-elapsed', 'connect-fail', 'backoff-elapsed', 'connect-fail', 'backoff-elapsed', 'connect-fail', 'backoff-elapsed', 'connect-ok',
-    'lose', 'backoff-elapsed', 'connect-ok',
+    'OPEN', 'CONNECT_OK', 'LOSE',
+    'BACKOFF_ELAPSED', 'CONNECT_FAIL', 'BACKOFF_ELAPSED', 'CONNECT_FAIL', 'BACKOFF_ELAPSED', 'CONNECT_FAIL', 'BACKOFF_ELAPSED', 'CONNECT_OK',
+    'LOSE', 'BACKOFF_ELAPSED', 'CONNECT_OK',
   ]),
   scenarioPath(connectionModel, 'reopen after failed and after closed, then lose and reconnect', [
-    'open', 'connect-fail', 'open', 'connect-ok', 'close', 'closed', 'open', 'connect-ok', 'lose', 'backoff-elapsed', 'connect-ok',
+    'OPEN', 'CONNECT_FAIL', 'OPEN', 'CONNECT_OK', 'CLOSE', 'CLOSED', 'OPEN', 'CONNECT_OK', 'LOSE', 'BACKOFF_ELAPSED', 'CONNECT_OK',
   ]),
   scenarioPath(connectionModel, 'after a close, a failing reopen is a first connect again: failed, not reconnecting', [
-    'open', 'connect-ok', 'close', 'closed', 'open', 'connect-fail', 'open', 'connect-ok',
+    'OPEN', 'CONNECT_OK', 'CLOSE', 'CLOSED', 'OPEN', 'CONNECT_FAIL', 'OPEN', 'CONNECT_OK',
   ]),
   scenarioPath(connectionModel, 'close while the reconnect attempt is in flight, reopen', [
-    'open', 'connect-ok', 'lose', 'backoff-elapsed', 'connect-fail', 'backoff-elapsed', 'close', 'close-fail', 'open', 'connect-ok',
+    'OPEN', 'CONNECT_OK', 'LOSE', 'BACKOFF_ELAPSED', 'CONNECT_FAIL', 'BACKOFF_ELAPSED', 'CLOSE', 'CLOSE_FAIL', 'OPEN', 'CONNECT_OK',
   ]),
 ];
 
@@ -177,7 +161,7 @@ describe('model: connection machine through ConnectionSupervisor', () => {
       seen = status.length;
       expectedStatus = [];
       switch (event.type) {
-        case 'open': {
+        case 'OPEN': {
           const before = conn.connects.length;
           opening = track(sup.open());
           attempt = 0;
@@ -185,7 +169,7 @@ describe('model: connection machine through ConnectionSupervisor', () => {
           expect(conn.connects.at(-1)!.attempt).toBe(0);
           break;
         }
-        case 'connect-ok': {
+        case 'CONNECT_OK': {
           const whenUp = track(sup.whenConnected(1000));
           const up = nextStatus();
           conn.connects.at(-1)!.resolve();
@@ -201,7 +185,7 @@ describe('model: connection machine through ConnectionSupervisor', () => {
           }
           break;
         }
-        case 'connect-fail': {
+        case 'CONNECT_FAIL': {
           const error = (lastError = new Error(`connect failed #${++failures}`));
           const changed = nextStatus();
           conn.connects.at(-1)!.reject(error);
@@ -215,7 +199,7 @@ describe('model: connection machine through ConnectionSupervisor', () => {
           }
           break;
         }
-        case 'lose': {
+        case 'LOSE': {
           const error = (lastError = new Error('socket closed'));
           expect(conn.lost).toBeTypeOf('function');
           conn.lost!(error);
@@ -224,13 +208,13 @@ describe('model: connection machine through ConnectionSupervisor', () => {
           waiting = track(sup.whenConnected(5000));
           break;
         }
-        case 'backoff-elapsed': {
+        case 'BACKOFF_ELAPSED': {
           const before = conn.connects.length;
           await until(() => expect(conn.connects.length).toBe(before + 1), 1000);
           expect(conn.connects.at(-1)!.attempt).toBe(attempt);
           break;
         }
-        case 'close': {
+        case 'CLOSE': {
           const before = conn.disconnects.length;
           closing = track(sup.close());
           // Only a connection that may be open is disconnected.
@@ -238,10 +222,10 @@ describe('model: connection machine through ConnectionSupervisor', () => {
           if (to === 'closed') expect(await settled(closing)).toEqual({ ok: true });
           break;
         }
-        case 'closed':
-        case 'close-fail': {
+        case 'CLOSED':
+        case 'CLOSE_FAIL': {
           const d = conn.disconnects.at(-1)!;
-          if (event.type === 'closed') d.resolve();
+          if (event.type === 'CLOSED') d.resolve();
           else d.reject(new Error('disconnect failed'));
           expect(await settled(closing)).toEqual({ ok: true });
           break;
@@ -268,6 +252,6 @@ describe('model: connection machine through ConnectionSupervisor', () => {
       }
     };
 
-    await runPath(path, exec, check, 'idle');
+    await runPath(path, { exec, check });
   });
 });

@@ -1,55 +1,39 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMachine, type EventObject } from 'xstate';
+import type { EventObject } from 'xstate';
 import { RUNTIME_TARGETS, GatedHandler, makeHarness, until, type Harness } from './runtime-targets.ts';
-import { runPath, transitionPaths } from './transition-paths.ts';
+import { runPath, stateMeta, transitionPaths, type PathStep } from '../../src/testing/paths.ts';
+import { consumerModel } from '../../src/testing/models/consumer-model.ts';
 
 /**
  * Model-based tests of the consumer and worker machines, on the real
  * runtime, once per available driver.
  *
  * Both machines use `invoke`/`after` (start, drain, stop timeout, restart
- * backoff), which `createTestModel` rejects, so the model is an abstract
- * machine of the same states with explicit events, written here as the
- * specification (not derived from `machines/`, or a broken machine would
- * agree with itself). `busy` is `running` with one handler in flight, the
- * only way to hold a consumer in `draining`. Each model transition also
- * states the lifecycle states the real consumer must pass through on the
- * way (from `runtime.events$`), so transient states (`starting`,
- * `restarting`) are checked too.
+ * backoff), which `createTestModel` rejects, so the model is the kit's
+ * abstract `consumerModel` (`src/testing/`), written as the specification
+ * (not derived from `machines/`, or a broken machine would agree with
+ * itself). Its states' `meta` says what the consumer and its worker show
+ * (`busy` is `running` with one handler in flight, the only way to hold a
+ * consumer in `draining`). Each model transition also states the
+ * lifecycle states the real consumer must pass through on the way (from
+ * `runtime.events$`), so transient states (`starting`, `restarting`) are
+ * checked too.
  */
-const consumerModel = createMachine({
-  id: 'consumer-model',
-  initial: 'idle',
-  states: {
-    // `stopEntry` on a consumer that never started is a no-op (the runtime
-    // sends no `consumer.stop`), so idle --STOP--> stopped is not modelled.
-    idle: { on: { START: 'running' } },
-    running: { on: { STOP: 'stopped', WORK: 'busy', FAIL: 'running' } },
-    busy: { on: { STOP: 'draining', FINISH: 'running' } },
-    draining: { on: { FINISH: 'stopped', TIMEOUT: 'stopped' } },
-    stopped: { on: { START: 'running' } },
-  },
-});
-
-const EVENTS: EventObject[] = ['START', 'STOP', 'WORK', 'FINISH', 'FAIL', 'TIMEOUT'].map((type) => ({ type }));
-
 /** What `runtime.events$` must show for the consumer during each model transition. */
 const EXPECTED_TRACE: Record<string, string[]> = {
   'idle:START': ['starting', 'running'],
   'running:STOP': ['draining', 'stopped'],
   'running:WORK': [],
-  'running:FAIL': ['restarting', 'starting', 'running'],
+  'running:BREAK': ['restarting', 'starting', 'running'],
   'busy:STOP': ['draining'],
   'busy:FINISH': [],
   'draining:FINISH': ['stopped'],
-  'draining:TIMEOUT': ['stopped'],
+  'draining:STOP_TIMEOUT': ['stopped'],
   'stopped:START': ['starting', 'running'],
 };
 
-/** The worker machine's state expected in each consumer model state (concurrency 1). */
-const WORKER_STATE: Record<string, string> = { idle: 'idle', running: 'running', busy: 'running', draining: 'draining', stopped: 'stopped' };
 
-const { paths } = transitionPaths(consumerModel, EVENTS);
+const { paths } = transitionPaths(consumerModel);
 
 describe.each(RUNTIME_TARGETS.map((t) => [t.name, t] as const))('model: consumer + worker machines on %s', (_name, target) => {
   let h: Harness | undefined;
@@ -99,14 +83,14 @@ describe.each(RUNTIME_TARGETS.map((t) => [t.name, t] as const))('model: consumer
           gate.open[0]!.finish();
           if (from === 'draining') expect(await stopping).toBe('ok');
           break;
-        case 'TIMEOUT': {
+        case 'STOP_TIMEOUT': {
           const outcome = await stopping;
           expect(outcome).toMatchObject({ code: 'STOP_TIMEOUT' });
           released++;
           gate.open[0]!.finish(); // the late result must be ignored
           break;
         }
-        case 'FAIL':
+        case 'BREAK':
           consumer().send({ type: 'consumer.fail', error: new Error('subscription broke (model test)') });
           await until(() => expect(harness.trace(ids.consumer)).toContain('running'));
           break;
@@ -115,18 +99,18 @@ describe.each(RUNTIME_TARGETS.map((t) => [t.name, t] as const))('model: consumer
       void to;
     };
 
-    const check = async (state: string) => {
-      const modelConsumerState = state === 'busy' ? 'running' : state;
+    const check = async (_state: string, step: PathStep) => {
+      const meta = stateMeta(step.state);
       await until(() => {
-        expect(consumer().getSnapshot().value).toBe(modelConsumerState);
-        expect(worker().getSnapshot().value).toBe(WORKER_STATE[state]);
+        expect(consumer().getSnapshot().value).toBe(meta.machine);
+        expect(worker().getSnapshot().value).toBe(meta.worker);
         const stats = runtime.consumerStats(ids.consumer);
-        expect(stats.running).toBe(state === 'busy' || state === 'draining' ? 1 : 0);
+        expect(stats.running).toBe(meta.running);
         expect(stats.released).toBeGreaterThanOrEqual(released);
         expect(stats.acked + stats.nacked).toBeLessThanOrEqual(gate.calls.length);
       });
     };
 
-    await runPath(path, exec, check, 'idle');
+    await runPath(path, { exec, check });
   });
 });

@@ -1,23 +1,22 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventObject } from 'xstate';
-import { deliveryMachine } from '../../machines/delivery.machine.ts';
+import { deliveryModel } from '../../src/testing/models/delivery-model.ts';
 import { RUNTIME_TARGETS, GatedHandler, makeHarness, until, type Harness } from './runtime-targets.ts';
-import { runPath, transitionPaths } from './transition-paths.ts';
+import { runPath, transitionPaths } from '../../src/testing/paths.ts';
 
 /**
- * Model-based tests of one message's life, generated from
- * `machines/delivery.machine.ts` itself with `createTestModel` (it has no
- * invoke/after), driving the real runtime: a consumer with concurrency 1
+ * Model-based tests of one message's life, generated from the kit's
+ * abstract `deliveryModel` (`src/testing/`: the specification, written
+ * apart from `machines/delivery.machine.ts`), driving the real runtime: a consumer with concurrency 1
  * and prefetch 1, a blocker message B holding the worker so that the
  * message under test M waits in the buffer (`received`). The delivery
  * machine never runs per message; what is checked is what the worker pool
  * does (counters, handler calls, the "already settled" rule), so a wrong
  * transition in the machine or the table shows up here.
  */
-const EVENTS: EventObject[] = ['message.start', 'message.ack', 'message.nack', 'message.release', 'message.return', 'message.fail', 'message.timeout'].map((type) => ({ type }));
 /** The consumer's handler timeout on paths that exercise it (ms); long enough for the steps before it. */
 const TIMEOUT_MS = 400;
-const { paths } = transitionPaths(deliveryMachine, EVENTS);
+const { paths } = transitionPaths(deliveryModel);
 
 describe.each(RUNTIME_TARGETS.map((t) => [t.name, t] as const))('model: delivery machine on %s', (_name, target) => {
   let h: Harness | undefined;
@@ -34,7 +33,7 @@ describe.each(RUNTIME_TARGETS.map((t) => [t.name, t] as const))('model: delivery
 
   it.each(paths.map((p) => [p.description, p] as const))('%s', async (_d, path) => {
     const g = (gate = new GatedHandler());
-    const timed = path.steps.some((step) => step.event.type === 'message.timeout');
+    const timed = path.steps.some((step) => step.event.type === 'TIMEOUT');
     const harness = (h = makeHarness(target, g.handler, { stopTimeout: 200, consumerAutoStart: true, ...(timed ? { timeout: TIMEOUT_MS } : {}) }));
     const { runtime, ids } = harness;
     await runtime.start();
@@ -53,20 +52,20 @@ describe.each(RUNTIME_TARGETS.map((t) => [t.name, t] as const))('model: delivery
 
     const exec = async (event: EventObject, from: string) => {
       switch (event.type) {
-        case 'message.start':
+        case 'START':
           g.calls[0]!.finish();
           expected.acked++; // B
           await until(() => expect(m()).toBeDefined());
           break;
-        case 'message.ack':
+        case 'ACK':
           m()!.ctx.message.ack();
           expected.acked++;
           break;
-        case 'message.nack':
+        case 'NACK':
           m()!.ctx.message.nack('model says nack');
           expected.nacked++;
           break;
-        case 'message.release':
+        case 'RELEASE':
           stop();
           if (from === 'received') {
             g.calls[0]!.finish(); // B finishes; M was never started
@@ -77,15 +76,15 @@ describe.each(RUNTIME_TARGETS.map((t) => [t.name, t] as const))('model: delivery
           }
           expected.released++;
           break;
-        case 'message.return':
+        case 'RETURN':
           m()!.finish();
           if (from === 'processing') expected.acked++;
           break;
-        case 'message.fail':
+        case 'FAIL':
           m()!.finish(new Error('model says fail'));
           if (from === 'processing') expected.nacked++;
           break;
-        case 'message.timeout':
+        case 'TIMEOUT':
           // The consumer's timeout fires by itself: nack, and the worker is freed.
           await until(() => expect(runtime.consumerStats(ids.consumer).detached).toBe(1), TIMEOUT_MS * 10);
           expected.nacked++;
@@ -118,6 +117,6 @@ describe.each(RUNTIME_TARGETS.map((t) => [t.name, t] as const))('model: delivery
       if (state === 'released' && m() && !m()!.done) expect(() => m()!.ctx.message.ack()).not.toThrow();
     };
 
-    await runPath(path, exec, check, 'received');
+    await runPath(path, { exec, check });
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMachine, type EventObject } from 'xstate';
+import type { EventObject } from 'xstate';
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import { z } from 'zod';
 import { parseConfigText } from '../../src/config/load-config.ts';
@@ -12,9 +12,9 @@ import { memoryQueueOptionsSchema } from '../../src/drivers/memory/memory-kind.t
 import type { DriverStatusEvent } from '../../src/drivers/driver.ts';
 import { stateString, type RuntimeStatusEvent } from '../../src/runtime/runtime-events.ts';
 import { StartError, StopTimeoutError } from '../../src/errors/lifecycle-errors.ts';
-import { until } from './runtime-targets.ts';
-import { runPath, transitionPaths } from './transition-paths.ts';
-import { scenarioPath } from './scenario-paths.ts';
+import { driverModel } from '../../src/testing/models/driver-model.ts';
+import { runPath, scenarioPath, transitionPaths } from '../../src/testing/paths.ts';
+import { until } from '../../src/testing/until.ts';
 
 /**
  * Model-based tests of the driver machine's connection and restart states
@@ -25,9 +25,10 @@ import { scenarioPath } from './scenario-paths.ts';
  * whose `start`/`stop` the test scripts (fail, hang, release).
  *
  * The machine invokes promises and has `after` timers, which
- * `createTestModel` rejects, so the model is an abstract machine of the
- * states a test can hold, with explicit events, written here as the
- * specification (not derived from `machines/`). The transient states
+ * `createTestModel` rejects, so the model is the kit's abstract
+ * `driverModel` (`src/testing/`): the states a test can hold, with
+ * explicit events, written as the specification (not derived from
+ * `machines/`). The transient states
  * (`restarting`, `draining`, the `starting` of a restart) are checked
  * through `TRACE`: the lifecycle states `runtime.events$` must report for
  * the driver during each model transition. After each step the actor's
@@ -39,35 +40,6 @@ import { scenarioPath } from './scenario-paths.ts';
  * 250 ms (a held start stays in `starting` for the few ms of a step);
  * `stop_timeout` 150 ms.
  */
-const driverModel = createMachine({
-  id: 'driver-connection-model',
-  initial: 'idle',
-  states: {
-    idle: { on: { START: 'connected', START_FLAKY: 'connected', START_DOWN: 'failed', HANG: 'starting', STOP: 'stopped' } },
-    /** A first connect in flight (the driver's start is held by the test). */
-    starting: { on: { RELEASE: 'connected', REJECT: 'connected', TIMEOUT: 'connected', TIMEOUT_DOWN: 'failed', STOP: 'stopped' } },
-    connected: {
-      on: {
-        LOSE: 'reconnecting',
-        BREAK: 'connected',
-        BREAK_DOWN: 'failed',
-        BREAK_STOP: 'stopped',
-        STOP: 'stopped',
-        STOP_HANG: 'stopped',
-        STOP_FAIL: 'stopped',
-      },
-    },
-    reconnecting: { on: { RETRY: 'reconnecting', RECOVER: 'connected', BREAK: 'connected', STOP: 'stopped' } },
-    failed: { on: { START: 'connected', STOP: 'stopped' } },
-    stopped: { on: { START: 'connected' } },
-  },
-});
-
-const EVENTS: EventObject[] = [
-  'START', 'START_FLAKY', 'START_DOWN', 'HANG', 'RELEASE', 'REJECT', 'TIMEOUT', 'TIMEOUT_DOWN',
-  'LOSE', 'RETRY', 'RECOVER', 'BREAK', 'BREAK_DOWN', 'BREAK_STOP', 'STOP', 'STOP_HANG', 'STOP_FAIL',
-].map((type) => ({ type }));
-
 const UP = ['starting', 'running.connected'];
 const RESTART = ['restarting', 'starting', 'running.connected'];
 const GIVE_UP = ['restarting', 'starting', 'restarting', 'starting', 'failed'];
@@ -202,7 +174,7 @@ async function setUp(): Promise<Setup> {
   return { runtime, driver: driver!, events };
 }
 
-const { paths } = transitionPaths(driverModel, EVENTS);
+const { paths } = transitionPaths(driverModel);
 
 /** A reconnect loop longer than the generated paths, and recovery after giving up. */
 const SCENARIOS = [
@@ -357,6 +329,6 @@ describe('model: driver machine connection and restart states on the real runtim
       if (state === 'failed') expect(context().error).toMatch(/backend unreachable|start timed out/);
     };
 
-    await runPath(path, exec, check, 'idle');
+    await runPath(path, { exec, check });
   });
 });

@@ -1,21 +1,28 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMachine, type AnyStateMachine, type EventObject } from 'xstate';
+import type { AnyStateMachine, EventObject } from 'xstate';
 import { RUNTIME_TARGETS, GatedHandler, makeHarness, until, type Harness } from './runtime-targets.ts';
-import { runPath, transitionPaths } from './transition-paths.ts';
+import { runPath, stateMeta, transitionPaths } from '../../src/testing/paths.ts';
+import { runtimeModel } from '../../src/testing/models/runtime-model.ts';
+import { queueModel } from '../../src/testing/models/queue-model.ts';
+import { driverModel } from '../../src/testing/models/driver-model.ts';
 import { stateString } from '../../src/runtime/runtime-events.ts';
 
 /**
  * Model-based tests of the runtime, queue and driver machines on the real
- * runtime. All three invoke promise actors (and the driver has `after`
- * timers), which `createTestModel` rejects, so each is tested through an
- * abstract model of its states reachable through the public API, with
- * explicit events; every model transition also names the lifecycle states
- * the real actor must pass through (`runtime.events$`), so the transient
+ * runtime, on every backend available. All three invoke promise actors
+ * (and the driver has `after` timers), which `createTestModel` rejects, so
+ * each is tested through the kit's abstract model of its states
+ * (`src/testing/models/`), with the events the public API can cause on a
+ * real broker (`LOAD`, `START`, `STOP`; the fault events run on the fault
+ * driver in other suites). The model state's `meta.machine` is the actor's
+ * state value; every model transition also names the lifecycle states the
+ * real actor must pass through (`runtime.events$`), so the transient
  * `loading`/`starting`/`stopping`/`draining` states are checked as well.
  */
 interface LifecycleSpec {
   readonly name: string;
   readonly model: AnyStateMachine;
+  readonly events: readonly EventObject[];
   readonly trace: Record<string, string[]>;
   /** Registry ID whose actor is checked (`actorq` is the root). */
   id(h: Harness): string;
@@ -24,18 +31,12 @@ interface LifecycleSpec {
   prepare(h: Harness): Promise<void>;
 }
 
+const events = (...types: string[]): EventObject[] => types.map((type) => ({ type }));
+
 const runtimeSpec: LifecycleSpec = {
   name: 'runtime',
-  model: createMachine({
-    id: 'runtime-model',
-    initial: 'idle',
-    states: {
-      idle: { on: { LOAD: 'loaded' } },
-      loaded: { on: { START: 'running', STOP: 'stopped' } },
-      running: { on: { STOP: 'stopped' } },
-      stopped: { on: { START: 'running' } },
-    },
-  }),
+  model: runtimeModel,
+  events: events('LOAD', 'START', 'STOP'),
   trace: {
     'idle:LOAD': ['loading', 'loaded'],
     // The supervisor's steps show: functions load, then one entry at a time.
@@ -54,23 +55,17 @@ const runtimeSpec: LifecycleSpec = {
   },
 };
 
-const entryModel = (id: string) =>
-  createMachine({
-    id,
-    initial: 'idle',
-    states: {
-      idle: { on: { START: 'running' } },
-      running: { on: { STOP: 'stopped' } },
-      stopped: { on: { START: 'running' } },
-    },
-  });
 const entrySpec = (name: 'queue' | 'driver'): LifecycleSpec => ({
   name,
-  model: entryModel(`${name}-model`),
+  model: name === 'queue' ? queueModel : driverModel,
+  events: events('START', 'STOP'),
   // A driver's `running` has substates; every driver here is connected once started.
-  trace: ((up: string) => ({ 'idle:START': ['starting', up], 'running:STOP': ['draining', 'stopped'], 'stopped:START': ['starting', up] }))(
-    name === 'driver' ? 'running.connected' : 'running',
-  ),
+  trace: ((up: string, running: string) => ({
+    'idle:START': ['starting', up],
+    [`${running}:STOP`]: ['draining', 'stopped'],
+    'stopped:START': ['starting', up],
+    'idle:STOP': ['stopped'],
+  }))(name === 'driver' ? 'running.connected' : 'running', name === 'driver' ? 'connected' : 'running'),
   id: (h) => (name === 'queue' ? h.ids.queue : h.ids.driver),
   prepare: (h) => h.runtime.load(),
   async exec(h, event) {
@@ -81,7 +76,6 @@ const entrySpec = (name: 'queue' | 'driver'): LifecycleSpec => ({
 });
 
 const SPECS = [runtimeSpec, entrySpec('queue'), entrySpec('driver')];
-const EVENTS: EventObject[] = ['LOAD', 'START', 'STOP'].map((type) => ({ type }));
 
 describe.each(RUNTIME_TARGETS.map((t) => [t.name, t] as const))('model: runtime, queue and driver machines on %s', (_name, target) => {
   let h: Harness | undefined;
@@ -91,7 +85,7 @@ describe.each(RUNTIME_TARGETS.map((t) => [t.name, t] as const))('model: runtime,
   });
 
   for (const spec of SPECS) {
-    const { paths } = transitionPaths(spec.model, EVENTS);
+    const { paths } = transitionPaths(spec.model, spec.events);
     it(`${spec.name}: every model transition has a path`, () => {
       expect(paths.map((p) => p.description.replace(/"/g, '').replace(/ --(\S+)--> \S+/, ':$1')).sort()).toEqual(Object.keys(spec.trace).sort());
     });
@@ -104,11 +98,10 @@ describe.each(RUNTIME_TARGETS.map((t) => [t.name, t] as const))('model: runtime,
         await spec.exec(harness, event.type);
         await until(() => expect(harness.trace(spec.id(harness))).toEqual(spec.trace[`${from}:${event.type}`]));
       };
-      const check = async (state: string) => {
-        const expected = spec.name === 'driver' && state === 'running' ? 'running.connected' : state;
-        await until(() => expect(stateString(actor().getSnapshot().value)).toBe(expected));
+      const check = async (_state: string, step: { state: Parameters<typeof stateMeta>[0] }) => {
+        await until(() => expect(stateString(actor().getSnapshot().value)).toBe(stateMeta(step.state).machine));
       };
-      await runPath(path, exec, check, 'idle');
+      await runPath(path, { exec, check });
     });
   }
 });

@@ -121,45 +121,6 @@ entries:
   };
 }
 
-/** Waits until `check` passes (retrying its assertion), or throws its last error after `ms`. */
-export async function until(check: () => void | Promise<void>, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  }
-}
-
-/** A handler whose every call the test finishes by hand. */
-export class GatedHandler {
-  readonly calls: { body: unknown; ctx: Parameters<Handler>[1]; finish(error?: unknown): void; done: boolean }[] = [];
-  running = 0;
-  maxRunning = 0;
-  readonly handler: Handler = (body, ctx) =>
-    new Promise<void>((resolve, reject) => {
-      this.running++;
-      this.maxRunning = Math.max(this.maxRunning, this.running);
-      const call = {
-        body,
-        ctx,
-        done: false,
-        finish: (error?: unknown) => {
-          if (call.done) return;
-          call.done = true;
-          this.running--;
-          if (error === undefined) resolve();
-          else reject(error);
-        },
-      };
-      this.calls.push(call);
-    });
-  /** Calls not finished yet. */
-  get open() {
-    return this.calls.filter((c) => !c.done);
-  }
-}
+// One copy of each, in the testing kit; re-exported for the suites that import them from here.
+export { until } from '../../src/testing/until.ts';
+export { GatedHandler } from '../../src/testing/gated-handler.ts';

@@ -5,7 +5,8 @@ import type { Handler } from '../../src/functions/handler.ts';
 import { ConfigError } from '../../src/errors/config-error.ts';
 import { StartError, StopTimeoutError } from '../../src/errors/lifecycle-errors.ts';
 import { silentLogger } from '../../src/util/logger.ts';
-import { faultDrivers, kindsWithFaults, type FaultDriver } from '../support/fault-driver.ts';
+import { faultDrivers, kindsWithFaults } from '../../src/testing/fault-kinds.ts';
+import type { FaultDriver } from '../../src/testing/fault-driver.ts';
 import { gate, until } from '../support/runtime-kit.ts';
 
 /**

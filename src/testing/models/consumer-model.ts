@@ -34,9 +34,10 @@ export type ConsumerModelEvent =
  * `busy` is `running` with a handler in flight, the only way to hold a
  * consumer in `draining`. `meta.machine` is the consumer actor's state
  * value, `meta.worker` its worker's, `meta.running` the handlers in
- * flight. Stopping a consumer that never started does nothing (the
- * runtime sends it no stop), so `idle` takes no `STOP`. Written as a
- * specification, not derived from `machines/consumer.machine.ts`.
+ * flight. A consumer that never started stops straight away (`idle ->
+ * stopped`, its workers never leave `idle`); the model leaves that step
+ * out so each state has one meaning. Written as a specification, not
+ * derived from `machines/consumer.machine.ts`.
  */
 export const consumerModel = createMachine({
   id: 'consumer-model',

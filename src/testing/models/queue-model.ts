@@ -14,6 +14,7 @@ export type QueueModelEvent = { type: 'START' } | { type: 'START_FAILS' } | { ty
  * ```
  * idle --START--> running --STOP--> stopped --START--> running
  *   \--START_FAILS--> failed --START--> running   (failed, stopped: START_FAILS again)
+ * idle, failed --STOP--> stopped
  * ```
  *
  * `meta.machine` is the queue actor's state value. Written as a
@@ -24,7 +25,7 @@ export const queueModel = createMachine({
   types: {} as { events: QueueModelEvent },
   initial: 'idle',
   states: {
-    idle: { meta: { machine: 'idle' }, on: { START: 'running', START_FAILS: 'failed' } },
+    idle: { meta: { machine: 'idle' }, on: { START: 'running', START_FAILS: 'failed', STOP: 'stopped' } },
     running: { meta: { machine: 'running' }, on: { STOP: 'stopped' } },
     stopped: { meta: { machine: 'stopped' }, on: { START: 'running', START_FAILS: 'failed' } },
     failed: { meta: { machine: 'failed' }, on: { START: 'running', STOP: 'stopped' } },
