@@ -11,6 +11,9 @@ import type { SecurityActor } from '../security/security-actor.ts';
  * error with a `retryAfter` (ms, or a duration string like `'30s'`) asks for
  * that delay before the next delivery, instead of the queue's `retry` policy.
  *
+ * Handlers given in code (`createRuntime({ functions })`) may also be XState
+ * actor logic, run as one actor per message (see `actorHandler`).
+ *
  * @example
  * ```ts
  * const handler: Handler = async (body, ctx) => {
