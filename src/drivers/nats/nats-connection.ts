@@ -7,9 +7,6 @@ import type { Logger } from '../../util/logger.ts';
 import type { NatsDriverOptions } from './nats-options.ts';
 import { connectOptions, describeTarget, scrubSecrets, type NatsTarget } from './nats-connect-options.ts';
 
-/** How long a graceful close waits for the server to confirm what was written (settles included). */
-const CLOSE_FLUSH_MS = 2_000;
-
 /**
  * One live connection: the NATS connection and its JetStream handles. A
  * reconnect makes a new session; whatever was bound to the old one (a
@@ -116,9 +113,8 @@ export class NatsConnector {
     const session = this.#session;
     this.#session = undefined;
     if (!session || session.nc.isClosed()) return;
-    // A flush is answered after everything written before it was processed:
-    // settles sent just before the stop are applied, not lost with the socket.
-    await Promise.race([session.nc.flush().catch(() => undefined), new Promise((r) => setTimeout(r, CLOSE_FLUSH_MS).unref())]);
+    // Consumptions drained their inboxes before this (a drain ends with a
+    // flush), and what they wrote after it went to the socket synchronously.
     await session.nc.close().catch(() => undefined);
   }
 
