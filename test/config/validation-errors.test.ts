@@ -53,7 +53,7 @@ describe('entry validation errors', () => {
 
   it('lists the known kinds for an unknown kind', async () => {
     const issues = await issuesOf('namespace: app\nentries:\n  - name: x\n    kind: queue.consumr\n');
-    expect(issues).toEqual([{ file: 'test.yaml', line: 4, entryId: 'app:x', field: 'kind', message: 'unknown kind "queue.consumr"; known kinds: function.js, queue.consumer, queue.driver.memory, queue.queue' }]);
+    expect(issues).toEqual([{ file: 'test.yaml', line: 4, entryId: 'app:x', field: 'kind', message: 'unknown kind "queue.consumr"; known kinds: function.js, queue.consumer, queue.driver.memory, queue.queue, security.policy' }]);
   });
 
   it('rejects dead_letter without max_attempts or with 0', async () => {
