@@ -1,0 +1,198 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import type { Runtime } from '../../src/runtime/create-runtime.ts';
+import type { SqsDriver } from '../../src/drivers/sqs/sqs-driver.ts';
+import { PublishRejectedError } from '../../src/errors/lifecycle-errors.ts';
+import { runtimeOf, until } from '../support/runtime-kit.ts';
+import { collect, eventually, record, sleep, uniqueQueueName } from './conformance-helpers.ts';
+import { deleteQueue, makeDriver, plainClient, queueUrl, sharedFauxqs, TEST_KEY_ID, TEST_SECRET } from './sqs/sqs-test-env.ts';
+
+/*
+ * The SQS driver under the whole runtime and against a second consumer:
+ * visibility heartbeats, a graceful stop that loses nothing, max_attempts
+ * from SQS's receive count, partly refused batches.
+ */
+const { server, stopServer } = sharedFauxqs();
+const made: string[] = [];
+const drivers: SqsDriver[] = [];
+let runtime: Runtime | undefined;
+
+afterEach(async () => {
+  await runtime?.stop().catch(() => {});
+  runtime = undefined;
+  for (const d of drivers.splice(0)) await d.stop().catch(() => {});
+}, 30_000);
+
+afterAll(async () => {
+  const { endpoint } = await server();
+  for (const q of made) await deleteQueue(endpoint, q).catch(() => {});
+  await stopServer();
+}, 30_000);
+
+async function startedDriver(): Promise<SqsDriver> {
+  const d = makeDriver((await server()).endpoint);
+  drivers.push(d);
+  await d.start();
+  return d;
+}
+
+function queueName(label: string): string {
+  const name = uniqueQueueName(label);
+  made.push(name);
+  return name;
+}
+
+const yaml = (endpoint: string, q: string, dlq: string, consumer: string) => `
+namespace: s
+entries:
+  - name: d
+    kind: queue.driver.sqs
+    region: us-east-1
+    endpoint: ${endpoint}
+    access_key_id: ${TEST_KEY_ID}
+    secret_access_key: ${TEST_SECRET}
+    reconnect_delay: 50ms
+    lifecycle: { auto_start: true }
+  - name: q
+    kind: queue.queue
+    driver: s:d
+    queue_name: ${q}
+    driver_options: { sqs: { visibility_timeout: 3, wait_time: 1 } }
+    dead_letter: { queue: s:dlq, max_attempts: 3 }
+  - { name: dlq, kind: queue.queue, driver: s:d, queue_name: ${dlq}, driver_options: { sqs: { wait_time: 1 } } }
+  - name: c
+    kind: queue.consumer
+    queue: s:q
+    func: s:h
+    ${consumer}
+`;
+
+describe('sqs visibility heartbeat', { timeout: 30_000 }, () => {
+  it('a message held past its visibility timeout stays hidden from a second consumer, and is received once', async () => {
+    const a = await startedDriver();
+    const b = await startedDriver();
+    const name = queueName('sqshb');
+    const decl = { id: 's:hb', name, options: { visibility_timeout: 2, wait_time: 1 } };
+    await a.declare(decl);
+    await b.declare(decl);
+    await a.publish(name, [{ id: 'long', body: 'slow work', headers: {} }]);
+    const ca = a.consume(name, { consumerId: 'a', maxUnsettled: 1 });
+    const got = collect(ca, 1);
+    ca.request(1);
+    const [held] = await got;
+    const cb = b.consume(name, { consumerId: 'b', maxUnsettled: 5 });
+    const rec = record(cb);
+    cb.request(5);
+    // Three visibility timeouts: without extensions the second consumer would get it after the first.
+    await sleep(6000);
+    expect(rec.items).toHaveLength(0);
+    await ca.ack(held!);
+    await eventually(async () => (await a.info(name)).message_count === 0, 10_000, 'message deleted');
+    expect(rec.stop()).toHaveLength(0);
+    await ca.cancel();
+    await cb.cancel();
+  });
+});
+
+describe('sqs under the runtime', { timeout: 60_000 }, () => {
+  it('max_attempts from the receive count: three handler calls, then the dead-letter copy with its reason', async () => {
+    const { endpoint } = await server();
+    const [q, dlq] = [queueName('sqsrtq'), queueName('sqsrtdl')];
+    const calls: unknown[] = [];
+    const dead: { body: unknown; headers: Record<string, unknown> }[] = [];
+    runtime = runtimeOf(yaml(endpoint, q, dlq, 'lifecycle: { auto_start: true }') + '  - { name: dc, kind: queue.consumer, queue: s:dlq, func: s:dh, lifecycle: { auto_start: true } }\n', {
+      's:h': (_body, ctx) => {
+        calls.push(ctx.message.headers['attempts']);
+        throw new Error('poison');
+      },
+      's:dh': (body, ctx) => void dead.push({ body, headers: { ...ctx.message.headers } }),
+    });
+    await runtime.start();
+    await runtime.publish('s:q', { task: 1 });
+    await until(() => dead.length === 1, 'the dead-letter', 20_000);
+    expect(calls).toEqual([undefined, 1, 2]);
+    expect(dead[0]!.body).toEqual({ task: 1 });
+    expect(dead[0]!.headers).toMatchObject({ attempts: 3, x_original_queue: 's:q', x_dead_letter_reason: 'poison' });
+    await until(async () => (await runtime!.info('s:q')).message_count === 0, 'source queue empty', 10_000);
+  });
+
+  it('a graceful stop loses nothing: what was buffered goes back with its attempts, and a new run handles the rest', async () => {
+    const { endpoint } = await server();
+    const [q, dlq] = [queueName('sqsgsq'), queueName('sqsgsdl')];
+    const handled = new Map<string, unknown>();
+    const handler = async (body: unknown, ctx: { message: { headers: Record<string, unknown> } }) => {
+      await sleep(50);
+      handled.set(String((body as { n: number }).n), ctx.message.headers['attempts']);
+    };
+    const config = yaml(endpoint, q, dlq, 'concurrency: 2\n    prefetch: 30\n    lifecycle: { auto_start: true, stop_timeout: 5s }');
+    runtime = runtimeOf(config, { 's:h': handler });
+    await runtime.start();
+    const total = 80;
+    await runtime.publishBatch('s:q', Array.from({ length: total }, (_, n) => ({ n })));
+    await until(() => handled.size >= 10, '10 handled', 20_000);
+    await runtime.stop();
+    runtime = undefined;
+    const first = handled.size;
+    expect(first).toBeLessThan(total);
+    // A second run takes what the first released (and nothing it handled).
+    const again = new Map<string, unknown>();
+    runtime = runtimeOf(config, {
+      's:h': async (body, ctx) => void again.set(String((body as { n: number }).n), ctx.message.headers['attempts']),
+    });
+    await runtime.start();
+    await until(() => handled.size + again.size >= total, `all ${total} handled`, 30_000);
+    await sleep(500);
+    const ids = [...handled.keys(), ...again.keys()];
+    expect(new Set(ids).size).toBe(total);
+    // Released, not failed: no attempt counted on any of them.
+    expect([...again.values()].filter((a) => a !== undefined)).toEqual([]);
+  });
+});
+
+describe('sqs publish batches', { timeout: 30_000 }, () => {
+  it('a partly refused batch names exactly the refused message; the others are stored', async () => {
+    const d = await startedDriver();
+    const name = queueName('sqsbig');
+    const sdk = plainClient((await server()).endpoint);
+    try {
+      await sdk.send(new CreateQueueCommand({ QueueName: name, Attributes: { MaximumMessageSize: '1024' } }));
+      await d.declare({ id: 's:big', name, options: { wait_time: 1 } });
+      const error = await d
+        .publish(name, [
+          { id: 'small-1', body: 'a', headers: {} },
+          { id: 'too-big', body: 'x'.repeat(2000), headers: {} },
+          { id: 'small-2', body: 'b', headers: {} },
+        ])
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PublishRejectedError);
+      expect((error as Error).message).toContain('refused 1 of 3 message(s)');
+      expect((error as Error).message).toContain('too-big');
+      expect((error as Error).message).not.toContain('small-');
+      const url = await queueUrl(sdk, name);
+      const r = await sdk.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      expect((r.Messages ?? []).map((m) => m.Body).sort()).toEqual(['"a"', '"b"']);
+    } finally {
+      sdk.destroy();
+    }
+  });
+
+  it('publishBatch of many messages goes out in batches of 10 and keeps its order', async () => {
+    const d = await startedDriver();
+    const name = queueName('sqsmany');
+    await d.declare({ id: 's:many', name, options: { wait_time: 1 } });
+    await d.publish(name, Array.from({ length: 35 }, (_, i) => ({ id: `m${i}`, body: i, headers: {} })));
+    const c = d.consume(name, { consumerId: 'c', maxUnsettled: 10 });
+    const got: number[] = [];
+    c.deliveries.subscribe((batch) => {
+      for (const x of batch) {
+        got.push(x.body as number);
+        void c.ack(x);
+      }
+      c.request(batch.length);
+    });
+    c.request(10);
+    await eventually(() => got.length === 35, 15_000, '35 messages');
+    expect(got).toEqual(Array.from({ length: 35 }, (_, i) => i));
+    await c.cancel();
+  });
+});
