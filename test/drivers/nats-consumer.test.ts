@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsDriver } from '../../src/drivers/nats/nats-driver.ts';
 import { natsQueueOptionsSchema } from '../../src/drivers/nats/nats-options.ts';
+import { decodeMessage } from '../../src/drivers/nats/nats-decoder.ts';
+import type { NatsDelivery } from '../../src/drivers/nats/nats-delivery.ts';
+import { createInbox, type Msg } from '@nats-io/transport-node';
 import { eventually, record, sleep, uniqueQueueName } from './conformance-helpers.ts';
 import { adminConnection, destroyQueue, makeDriver } from './nats/nats-test-env.ts';
 
@@ -112,6 +115,36 @@ describe('nats driver: pull consumer', { timeout: 60_000 }, () => {
     await driver.publish(name, [{ id: 'late', body: 1, headers: {} }]);
     // Two missed heartbeats (5 s each) and a margin.
     await eventually(() => rec.items.length === 1, 25_000, 'delivered once the silence was noticed');
+    c.ack(rec.items[0]!);
+    rec.stop();
+    await c.cancel();
+  });
+
+  it('two copies of one stored message (a crash between copy and ack, redelivered and failed again) are stored once', async () => {
+    const name = await queue();
+    await driver.publish(name, [{ id: 'once', body: 1, headers: {} }]);
+    const c = driver.consume(name, { consumerId: 'c', maxUnsettled: 1 });
+    const { nc } = await adminConnection();
+    let raw: Msg;
+    try {
+      // Two deliveries of the same stored message, as a redelivery would make.
+      raw = await new Promise<Msg>((resolve) => {
+        const inbox = createInbox();
+        nc.subscribe(inbox, { max: 1, callback: (_e, m) => resolve(m) });
+        nc.publish(c.place.nextSubject, JSON.stringify({ batch: 1 }), { reply: inbox });
+      });
+    } finally {
+      await nc.close();
+    }
+    const first = decodeMessage(raw) as NatsDelivery;
+    const second = decodeMessage(raw) as NatsDelivery;
+    await c.requeue(first, { attempts: 1 });
+    await c.requeue(second, { attempts: 1 });
+    await eventually(async () => (await driver.info(name)).message_count === 1, 5000, 'one copy, original gone');
+    c.request(1);
+    const rec = record(c);
+    await eventually(() => rec.items.length === 1, 5000, 'the copy');
+    expect(rec.items[0]).toMatchObject({ id: 'once', headers: { attempts: 1 } });
     c.ack(rec.items[0]!);
     rec.stop();
     await c.cancel();
