@@ -95,6 +95,17 @@ describe('sqs visibility heartbeat', { timeout: 30_000 }, () => {
 });
 
 describe('sqs under the runtime', { timeout: 60_000 }, () => {
+  it('the connection machine is an actor of the runtime, <driver id>#connection', async () => {
+    const { endpoint } = await server();
+    runtime = runtimeOf(yaml(endpoint, queueName('sqsadopt'), queueName('sqsadoptdl'), 'lifecycle: { auto_start: true }'), { 's:h': () => undefined });
+    await runtime.start();
+    const connection = runtime.system.get('s:d#connection');
+    expect(connection?.getSnapshot().value).toBe('connected');
+    await runtime.stop();
+    runtime = undefined;
+    expect(connection!.getSnapshot().value).toBe('closed');
+  });
+
   it('max_attempts from the receive count: three handler calls, then the dead-letter copy with its reason', async () => {
     const { endpoint } = await server();
     const [q, dlq] = [queueName('sqsrtq'), queueName('sqsrtdl')];
