@@ -4,7 +4,7 @@ import { runtimeMachine, type RuntimeChild, type RuntimeEmitted, type RuntimeEve
 import { loadConfig } from '../config/load-config.ts';
 import { loadFunctions } from '../functions/load-functions.ts';
 import { checkFunctions } from '../functions/check-functions.ts';
-import type { Registry } from '../config/registry.ts';
+import { isConsumerEntry, type Registry } from '../config/registry.ts';
 import type { QueueInfo } from '../drivers/driver.ts';
 import type { LoadedFunction } from '../kinds/kind-descriptors.ts';
 import { handlersOf, type FunctionValue, type HandlerSet } from '../functions/actor-handler.ts';
@@ -75,6 +75,17 @@ export interface RuntimeOptions {
    * to it; `inspect` is then ignored). Used by `fromActorq`.
    */
   readonly parent?: AnyActorRef;
+  /**
+   * `false` makes a publisher-only runtime, for a process that publishes to
+   * queues other processes consume: `start()` brings up what it would
+   * without the consumers (`auto_start` drivers, and the queues of every
+   * driver that runs, including the driver of an `auto_start` consumer's
+   * queue), and no consumer is created or started (`startEntry` of one is
+   * refused). No function is loaded or checked, so handler files need not
+   * be there. `publish`, `publishBatch`, `info` and `metrics` work as usual.
+   * @default true
+   */
+  readonly consumers?: boolean;
 }
 
 /** Live figures of one consumer. */
@@ -239,7 +250,9 @@ class ActorqRuntime implements Runtime {
 
   async startEntry(id: string): Promise<void> {
     await this.load();
-    if (!this.#wiringOrThrow().registry.entries.has(id)) throw new NotFoundError('entry', id);
+    const entry = this.#wiringOrThrow().registry.entries.get(id);
+    if (!entry) throw new NotFoundError('entry', id);
+    if (this.#options.consumers === false && isConsumerEntry(entry)) throw new ActorqError('LIFECYCLE', `${id} is a consumer, and this runtime was created with consumers: false (publisher-only)`);
     this.#prepareError = undefined;
     this.#throwIfNotStarted(await this.#request({ type: 'runtime.start', ids: [id] }));
   }
@@ -346,7 +359,7 @@ class ActorqRuntime implements Runtime {
           logger: this.#logger,
         }));
       // Loading is not running: function files are checked here, their code runs at start.
-      await checkFunctions(registry, { kinds: this.#kinds, logger: this.#logger });
+      if (this.#options.consumers !== false) await checkFunctions(registry, { kinds: this.#kinds, logger: this.#logger });
       const security = new RuntimeSecurity(registry, this.#options.security, this.#logger);
       this.#wiring = await wireRegistry(registry, {
         kinds: this.#kinds,
@@ -362,6 +375,8 @@ class ActorqRuntime implements Runtime {
         },
       });
       this.#security = security;
+      // Publisher-only: the consumers' pools are never used; nothing lists or starts them.
+      if (this.#options.consumers === false) this.#wiring = { ...this.#wiring, consumers: new Map() };
       for (const { entry, driver } of this.#wiring.drivers.values()) {
         this.#statusSubscriptions.push(
           driver.status$.subscribe((status) => {
@@ -370,7 +385,8 @@ class ActorqRuntime implements Runtime {
           }),
         );
       }
-      return runtimeChildren(registry);
+      const children = runtimeChildren(registry);
+      return this.#options.consumers === false ? children.filter((c) => c.kind !== 'consumer') : children;
     } catch (error) {
       this.#loadError = error;
       throw error;
@@ -382,6 +398,8 @@ class ActorqRuntime implements Runtime {
    * (imports, Lua isolates), not at load, and are freed again by `stop()`.
    */
   async #prepareStart(signal: AbortSignal): Promise<void> {
+    // A publisher-only runtime runs no handler: nothing to load.
+    if (this.#options.consumers === false) return;
     const wiring = this.#wiringOrThrow();
     try {
       this.#functions ??= await loadFunctions(wiring.registry, { kinds: this.#kinds, logger: this.#logger, signal });
