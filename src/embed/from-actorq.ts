@@ -89,7 +89,7 @@ export function fromActorq(options: ActorqOptions): ActorqLogic {
     start: (_snapshot, scope) => {
       const inst: Instance = { runtime: undefined, ended: false, ready: Promise.resolve(), subscriptions: [], abort: new AbortController(), refresh: () => {} };
       instances.set(scope.self, inst);
-      const send = (event: InternalEvent) => scope.self.send(event as never);
+      const send = toSelf(inst, scope);
       const begin = (): Promise<void> | undefined => {
         if (inst.ended) return undefined;
         let runtime: Runtime;
@@ -162,7 +162,7 @@ export function fromActorq(options: ActorqOptions): ActorqLogic {
           answerWhenDone(inst, scope, request, 'stopEntry', { id: request.id }, (runtime) => runtime.stopEntry(request.id));
           break;
         case 'actorq.stop': {
-          const send = (ev: InternalEvent) => scope.self.send(ev as never);
+          const send = toSelf(inst, scope);
           void inst.ready.then(async () => {
             send({ type: 'actorq.internal.stopped', report: inst.runtime ? await stopReport(inst.runtime) : NOTHING_STOPPED });
             inst.refresh();
@@ -170,7 +170,7 @@ export function fromActorq(options: ActorqOptions): ActorqLogic {
           break;
         }
         case 'actorq.start': {
-          const send = (ev: InternalEvent) => scope.self.send(ev as never);
+          const send = toSelf(inst, scope);
           inst.ready = inst.ready.then(async () => {
             if (!inst.runtime) return send(failure(new ActorqError('LIFECYCLE', 'actorq has no runtime to start')));
             await startRuntime(inst.runtime, send);
@@ -189,6 +189,13 @@ export function fromActorq(options: ActorqOptions): ActorqLogic {
       return snapshot;
     },
     getPersistedSnapshot: (snapshot) => snapshot,
+  };
+}
+
+/** Sends the actor its own events while it runs; once XState stopped it, what is left to report is dropped. */
+function toSelf(inst: Instance, scope: Scope): (event: InternalEvent) => void {
+  return (event) => {
+    if (!inst.ended) scope.self.send(event as never);
   };
 }
 
@@ -249,7 +256,7 @@ function answerWhenDone(inst: Instance, scope: Scope, request: ActorqInputEvent 
   const to = request.replyTo ?? scope.self._parent;
   const { requestId } = request;
   const answer = (event: ActorqOutputEvent) => {
-    if (to) scope.self.send({ type: 'actorq.internal.answer', to, event } satisfies InternalEvent as never);
+    if (to) toSelf(inst, scope)({ type: 'actorq.internal.answer', to, event });
   };
   void inst.ready
     .then(() => {

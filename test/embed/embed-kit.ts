@@ -27,6 +27,8 @@ export interface EmbedSpec {
   readonly maxAttempts?: number;
   /** ms between consumer restarts. @default 20 */
   readonly restartDelay?: number;
+  /** The queue's `driver_options` as flow YAML, e.g. `{ faulty: { max_length: 1 } }`. */
+  readonly queueOptions?: string;
 }
 
 /**
@@ -44,7 +46,7 @@ entries:
   - name: q
     kind: queue.queue
     driver: ${ns}:d
-    queue_name: ${qname}${dead}
+    queue_name: ${qname}${dead}${spec.queueOptions ? `\n    driver_options: ${spec.queueOptions}` : ''}
   - { name: dlq, kind: queue.queue, driver: ${ns}:d, queue_name: ${qname}_dead }
   - name: c
     kind: queue.consumer

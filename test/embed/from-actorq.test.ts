@@ -238,6 +238,51 @@ describe('fromActorq: the runtime as an invoked actor', () => {
     expect(await actorqDrained(app.system)).toEqual([]);
   });
 
+  it('leaving the state abandons a publish still waiting for room in a full queue', async () => {
+    const ns = uniqueNamespace('full');
+    const a = start(ns, async () => {}, { queueOptions: '{ faulty: { max_length: 1 } }' });
+    await started(a);
+    a.toActorq({ type: 'actorq.stopEntry', id: `${ns}:c`, requestId: 'stop' });
+    await until(() => a.received.some((e) => e.type === 'actorq.stopEntry.done'), 'consumer stopped');
+    // What the driver was asked to publish, and how each call ended.
+    const driver = faultDrivers.get(`${ns}:d`)!;
+    const outcomes: string[] = [];
+    const publish = driver.publish.bind(driver);
+    driver.publish = (queue, messages, options) => {
+      const call = publish(queue, messages, options);
+      call.then(
+        () => outcomes.push('stored'),
+        (e: { code?: string }) => outcomes.push(e.code ?? 'failed'),
+      );
+      return call;
+    };
+    a.toActorq({ type: 'actorq.publish', queue: `${ns}:q`, body: { n: 1 } });
+    a.toActorq({ type: 'actorq.publish', queue: `${ns}:q`, body: { n: 2 } });
+    await until(() => outcomes.length === 1, 'the first stored, the second waiting for room');
+    a.app.send({ type: 'leave' });
+    // Abandoned when the actor stopped, not failed later by the driver's stop.
+    await until(() => outcomes.length === 2, 'the waiting publish ended');
+    expect(outcomes).toEqual(['stored', 'ABORTED']);
+    await actorqDrained(a.app.system);
+    expect((await driver.inner.info(`${ns}_q`)).ready).toBe(1);
+  });
+
+  it('actorq.stop, then actorq.start: the runtime stops and starts again while the actor stays', async () => {
+    const ns = uniqueNamespace('cyc');
+    const handled: unknown[] = [];
+    const a = start(ns, async (body) => void handled.push(body));
+    await started(a);
+    a.received.length = 0;
+    a.toActorq({ type: 'actorq.stop' });
+    await until(() => a.received.some((e) => e.type === 'actorq.stopped'), 'actorq.stopped');
+    expect(a.received.find((e) => e.type === 'actorq.stopped')).toEqual({ type: 'actorq.stopped', timedOut: [], released: {} });
+    expect((a.queues().getSnapshot() as ActorqSnapshot).context.runtime).toBe('stopped');
+    a.toActorq({ type: 'actorq.start' });
+    a.toActorq({ type: 'actorq.publish', queue: `${ns}:q`, body: { n: 1 } });
+    await until(() => handled.length === 1, 'handled after the restart');
+    expect(types(a.received).filter((t) => t === 'actorq.started' || t === 'actorq.stopped')).toEqual(['actorq.stopped', 'actorq.started']);
+  });
+
   it('a state entered again in the same step starts its runtime once the previous one has stopped', async () => {
     const ns = uniqueNamespace('re');
     const hold = gate();

@@ -4,6 +4,7 @@ import { createRuntime, type Runtime } from '../../src/runtime/create-runtime.ts
 import { parseConfigText } from '../../src/config/load-config.ts';
 import { actorHandler, handlersOf, type FunctionValue } from '../../src/functions/actor-handler.ts';
 import { ConfigError } from '../../src/errors/config-error.ts';
+import type { HandlerContext } from '../../src/functions/handler.ts';
 import { consumerYaml, gate, recordingLogger, until } from '../support/runtime-kit.ts';
 
 /**
@@ -183,6 +184,14 @@ describe('handlers as actor logic', () => {
     expect((error as ConfigError).issues).toEqual([
       { entryId: 't:h', field: 'functions', message: 'expected a function or XState actor logic, got an object without transition/getInitialSnapshot' },
     ]);
+  });
+
+  it("a machine's output is the handler's result; its input is the body", async () => {
+    const set = handlersOf({ m: orderMachine(undefined) });
+    const ctx = { signal: new AbortController().signal, consumerId: 't:c' } as unknown as HandlerContext;
+    await expect(Promise.resolve(set.handlers['m']!({ ok: true, n: 4 }, ctx))).resolves.toEqual({ n: 4, result: 'quick' });
+    await expect(Promise.resolve(set.handlers['m']!({ ok: false, n: 5 }, ctx))).rejects.toThrow('order refused');
+    expect(set.live).toBe(0);
   });
 
   it('plain functions pass through as they are: no wrapper on their path', () => {
