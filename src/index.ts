@@ -14,6 +14,7 @@ export type { Logger, LogFields, LogLevel } from './util/logger.ts';
 export { streamLogger, silentLogger } from './util/logger.ts';
 export type { Message, Headers, HeaderValue } from './message/message.ts';
 export type { Driver, Consumption, Delivery, QueueDeclaration, QueueInfo, ConsumeOptions, PublishOptions, DriverStatusEvent } from './drivers/driver.ts';
+export type { QueueAdmin, StoredEntry, VisitOutcome, RemoveEachResult } from './drivers/queue-admin.ts';
 export type { DriverKind, FunctionKind, KindCatalog, LoadedFunction, KindEnv } from './kinds/kind-descriptors.ts';
 export { builtinKinds } from './kinds/builtin-kinds.ts';
 export type {
