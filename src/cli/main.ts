@@ -12,6 +12,7 @@ import { validateCommand } from './validate-command.ts';
 import { diagramCommand } from './diagram-command.ts';
 import { machinesCommand } from './machines-command.ts';
 import { statusCommand } from './status-command.ts';
+import { schemaCommand } from './schema-command.ts';
 
 /** Every `actorq` subcommand. */
 export const COMMANDS: Readonly<Record<string, CliCommand>> = {
@@ -25,6 +26,7 @@ export const COMMANDS: Readonly<Record<string, CliCommand>> = {
   peek: peekCommand,
   purge: purgeCommand,
   'dead-letters': deadLettersCommand,
+  schema: schemaCommand,
 };
 
 /**
