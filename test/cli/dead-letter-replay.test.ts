@@ -10,8 +10,9 @@ import { DriverUnavailableError } from '../../src/errors/lifecycle-errors.ts';
 import { deadLetterScope, replayDeadLetters } from '../../src/ops/dead-letters.ts';
 import { OpsSession } from '../../src/ops/ops-session.ts';
 import { eventually, uniqueQueueName } from '../drivers/conformance-helpers.ts';
-import { deletePrefix, REDIS_URL, uniquePrefix } from '../drivers/redis/redis-test-env.ts';
-import { AMQP_URL, destroyQueueAndDelays } from '../drivers/amqp/broker-helpers.ts';
+import { adminClient, deletePrefix, REDIS_URL, uniquePrefix } from '../drivers/redis/redis-test-env.ts';
+import { AMQP_URL, destroyQueueAndDelays, withRawChannel } from '../drivers/amqp/broker-helpers.ts';
+import { queueKeys } from '../../src/drivers/redis/redis-keys.ts';
 
 // Replaying dead letters is at least once: whatever stops a replay (a
 // failure, a crash between publishing a copy and removing its letter, a
@@ -24,18 +25,34 @@ interface Backend {
   readonly label: string;
   driverYaml(): string;
   cleanup(names: readonly string[]): Promise<void>;
+  /** Stores bytes that are not a message at the tail of a queue, as another program would. */
+  storeForeign?(queueName: string, text: string): Promise<void>;
 }
 
 const redisPrefix = uniquePrefix('replay');
 const BACKENDS: Backend[] = [
   { label: 'memory', driverYaml: () => '    kind: queue.driver.memory\n', cleanup: async () => undefined },
-  { label: 'redis', driverYaml: () => `    kind: queue.driver.redis\n    url: ${REDIS_URL}\n    key_prefix: "${redisPrefix}"\n`, cleanup: () => deletePrefix(redisPrefix) },
+  {
+    label: 'redis',
+    driverYaml: () => `    kind: queue.driver.redis\n    url: ${REDIS_URL}\n    key_prefix: "${redisPrefix}"\n`,
+    cleanup: () => deletePrefix(redisPrefix),
+    storeForeign: async (queueName, text) => {
+      const client = adminClient();
+      await client.rpush(queueKeys(redisPrefix, queueName).ready, text);
+      await client.quit();
+    },
+  },
   {
     label: 'amqp',
     driverYaml: () => `    kind: queue.driver.amqp\n    url: ${AMQP_URL}\n`,
     cleanup: async (names) => {
       for (const n of names) await destroyQueueAndDelays(n, 1000);
     },
+    storeForeign: (queueName, text) =>
+      withRawChannel(async (ch) => {
+        ch.sendToQueue(queueName, Buffer.from(text));
+        await ch.waitForConfirms();
+      }),
   },
 ];
 
@@ -174,6 +191,37 @@ for (const backend of BACKENDS) {
         await eventually(async () => (await idsIn(session, 'app:dead')).length === 3, 5000, 'three letters left');
         expect(await idsIn(session, 'app:tasks')).toEqual(ids.slice(0, 2));
         expect(await idsIn(session, 'app:dead')).toEqual(ids.slice(2));
+      } finally {
+        await session.close();
+      }
+    });
+
+    it('leaves in place what it must not replay: undecodable entries, set-aside ones, letters without a known origin', async () => {
+      const session = await open();
+      try {
+        const dead = await session.queue('app:dead');
+        const now = Math.floor(Date.now() / 1000);
+        await dead.driver.publish(dead.declaration.name, [
+          { id: 'good', body: { ok: 1 }, headers: { x_original_queue: 'app:tasks', attempts: 2, x_dead_letter_reason: 'boom', x_dead_letter_time: now } },
+          { id: 'set-aside', body: 'raw bytes', headers: { x_original_queue: 'app:tasks', x_dead_letter_reason: 'malformed entry: not actorq framing', x_dead_letter_time: now } },
+          { id: 'orphan', body: { ok: 2 }, headers: { x_original_queue: 'app:gone', attempts: 2 } },
+        ]);
+        if (backend.storeForeign) await backend.storeForeign(dead.declaration.name, 'not a message');
+        const admin = dead.driver.admin!;
+        const report = await replayDeadLetters(session, admin, deadLetterScope(session, 'app:dead'), { limit: Infinity });
+        expect(report.error).toBeUndefined();
+        expect([...report.replayed]).toEqual([['app:tasks', 1]]);
+        expect(Object.fromEntries(report.skipped)).toEqual({
+          'set aside as undecodable, never a message': 1,
+          'no x_original_queue naming a configured queue (use --to)': 1,
+          ...(backend.storeForeign ? { 'not a message (undecodable entry)': 1 } : {}),
+        });
+        await eventually(async () => (await idsIn(session, 'app:dead')).length === (backend.storeForeign ? 3 : 2), 5000, 'the rest left');
+        expect(await idsIn(session, 'app:tasks')).toEqual(['good']);
+        // --to takes the orphan too; still not the undecodable ones.
+        const to = await replayDeadLetters(session, admin, deadLetterScope(session, 'app:dead'), { limit: Infinity, to: 'app:tasks' });
+        expect(to.replayed.get('app:tasks')).toBe(1);
+        expect(await idsIn(session, 'app:tasks')).toEqual(['good', 'orphan']);
       } finally {
         await session.close();
       }
