@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { Runtime } from '../../src/runtime/create-runtime.ts';
 import type { SqsDriver } from '../../src/drivers/sqs/sqs-driver.ts';
 import { PublishRejectedError } from '../../src/errors/lifecycle-errors.ts';
@@ -157,6 +157,36 @@ describe('sqs under the runtime', { timeout: 60_000 }, () => {
     expect(new Set(ids).size).toBe(total);
     // Released, not failed: no attempt counted on any of them.
     expect([...again.values()].filter((a) => a !== undefined)).toEqual([]);
+  });
+});
+
+describe('sqs dead-letter copies', { timeout: 30_000 }, () => {
+  it('a dead-letter whose copy fails rejects and leaves the original on its queue, hidden until its visibility timeout', async () => {
+    const d = await startedDriver();
+    const [name, dlqName] = [queueName('sqsdlf'), queueName('sqsdlfd')];
+    await d.declare({ id: 's:q', name, options: { wait_time: 1, visibility_timeout: 2 } });
+    await d.declare({ id: 's:dlq', name: dlqName, options: { wait_time: 1 } });
+    const sdk = plainClient((await server()).endpoint);
+    try {
+      await sdk.send(new DeleteQueueCommand({ QueueUrl: await queueUrl(sdk, dlqName) }));
+    } finally {
+      sdk.destroy();
+    }
+    await d.publish(name, [{ id: 'poison', body: 1, headers: {} }]);
+    const c = d.consume(name, { consumerId: 'c', maxUnsettled: 1 });
+    const first = collect(c, 1);
+    c.request(1);
+    const [m] = await first;
+    await expect(c.deadLetter(m!, dlqName, { attempts: 3, x_original_queue: 's:q', x_dead_letter_reason: 'boom', x_dead_letter_time: 1 })).rejects.toThrow();
+    expect((await d.info(name)).message_count).toBe(1);
+    // It comes back after its visibility timeout, with the failed attempt counted.
+    const again = collect(c, 1, 10_000);
+    c.request(1);
+    const [back] = await again;
+    expect(back!.id).toBe('poison');
+    expect(back!.headers['attempts']).toBe(1);
+    await c.ack(back!);
+    await c.cancel();
   });
 });
 
