@@ -1,14 +1,13 @@
 import { Subject, type Observable } from 'rxjs';
-import { createInbox, type Msg, type Subscription } from '@nats-io/transport-node';
+import type { Msg } from '@nats-io/transport-node';
 import type { Consumption, Delivery } from '../driver.ts';
 import type { Headers } from '../../message/message.ts';
 import type { Logger } from '../../util/logger.ts';
 import type { NatsSession } from './nats-connection.ts';
 import type { QueuePlace } from './nats-names.ts';
-import { presenceSubject } from './nats-names.ts';
 import { NatsDelivery } from './nats-delivery.ts';
 import { decodeMessage } from './nats-decoder.ts';
-import { readPullStatus } from './nats-pull-status.ts';
+import { NatsPuller, PULL_HEARTBEAT_MS } from './nats-puller.ts';
 import { setAside, type SetAsideHost } from './nats-set-aside.ts';
 import { checkedDelay } from './nats-errors.ts';
 import { InProgressTimer } from './nats-in-progress.ts';
@@ -33,14 +32,8 @@ export interface ConsumptionHost extends SetAsideHost {
   forget(c: NatsConsumption): void;
 }
 
-/** Pull requests wait this long on the server before ending with `408` (then the rest is asked again). */
-const PULL_EXPIRES_MS = 30_000;
-/** The server signals a waiting pull request this often; two missed in a row mean it is gone. */
-const PULL_HEARTBEAT_MS = 5_000;
 /** Pause before handing back an undecodable message that could not be set aside, so it does not loop hot. */
 const SET_ASIDE_RETRY_MS = 5_000;
-/** Least pause between two attempts to re-create a lost consumer. */
-const RECOVER_PAUSE_MS = 1_000;
 
 /**
  * One actorq consumer's subscription to a queue: a pull consumer fed by
@@ -79,20 +72,11 @@ export class NatsConsumption implements Consumption {
   readonly #timer: InProgressTimer;
   /** Settles issued while disconnected: `[ack subject, payload]`. */
   #unsent: [string, Uint8Array][] = [];
+  readonly #puller: NatsPuller;
   #active = true;
   #credit = 0;
-  /** Messages asked for by pull requests and not yet come (or reported undelivered). */
-  #requested = 0;
-  #session: NatsSession | undefined;
-  #inbox = '';
-  #sub: Subscription | undefined;
-  #presence: Subscription | undefined;
   #batch: NatsDelivery[] | undefined;
   #flushQueued = false;
-  /** Last time anything came on the inbox (`performance.now()`). */
-  #lastHeard = 0;
-  #recovering: Promise<void> | undefined;
-  #lastRecover = -Infinity;
   #cancelling: Promise<void> | undefined;
   /** Set-asides and copies under way (a stop waits for them). */
   readonly #moving = new Set<Promise<unknown>>();
@@ -101,11 +85,19 @@ export class NatsConsumption implements Consumption {
     this.#host = host;
     this.place = place;
     this.deliveries = this.#subject.asObservable();
+    this.#puller = new NatsPuller(place, {
+      driverId: host.driverId,
+      logger: host.logger,
+      wanted: () => this.#credit,
+      onData: (msg) => this.#onData(msg),
+      liveSession: () => host.liveSession(),
+      restore: () => host.restore(place.queueName),
+    });
     this.#timer = new InProgressTimer(ackWait, PULL_HEARTBEAT_MS, {
       held: () => this.#held,
       touch: (d) => this.#touch(d),
-      silent: (now) => this.#requested > 0 && now - this.#lastHeard > 2 * PULL_HEARTBEAT_MS + 1_000,
-      lost: () => void this.#recover('no heartbeat from the pull requests'),
+      silent: (now) => this.#puller.silent(now),
+      lost: () => void this.#puller.recover('no heartbeat from the pull requests'),
     });
     const session = host.liveSession();
     if (session) this.attach(session);
@@ -118,7 +110,7 @@ export class NatsConsumption implements Consumption {
 
   /** @internal The inbox its pull requests name (tests send stray pull requests to it). */
   get inbox(): string {
-    return this.#inbox;
+    return this.#puller.inbox;
   }
 
   /** Whether the consumption still wants deliveries. */
@@ -127,31 +119,23 @@ export class NatsConsumption implements Consumption {
   }
 
   /**
-   * Binds the consumption to a (new) connection: a fresh inbox, the
-   * presence responder, settles held back while disconnected, and pull
-   * requests for the whole credit (those of the old connection died with it).
+   * Binds the consumption to a (new) connection: settles held back while
+   * disconnected go out, and pulling starts again (see {@link NatsPuller.attach}).
    */
   attach(session: NatsSession): void {
-    // Settles held back while disconnected go out even after a cancel: they belong to handed-out messages.
+    // Held-back settles go out even after a cancel: they belong to handed-out messages.
     const unsent = this.#unsent;
     this.#unsent = [];
     for (const [reply, payload] of unsent) this.#send(reply, payload);
-    if (!this.#active || this.#session === session) return;
-    this.#session = session;
-    this.#requested = 0;
-    const inbox = createInbox();
-    this.#inbox = inbox;
-    this.#sub = session.nc.subscribe(inbox, { callback: (_err, msg) => this.#onMessage(session, msg) });
-    this.#presence = session.nc.subscribe(presenceSubject(this.place.stream), { callback: (_err, msg) => void msg.respond() });
-    this.#lastHeard = performance.now();
+    if (!this.#active) return;
+    this.#puller.attach(session);
     this.#timer.start();
-    this.#pull();
   }
 
   request(credit: number): void {
     if (!this.#active || credit <= 0) return;
     this.#credit += credit;
-    this.#pull();
+    this.#puller.pull();
   }
 
   ack(delivery: Delivery): void {
@@ -229,34 +213,12 @@ export class NatsConsumption implements Consumption {
     this.#batch = undefined;
     if (batch) this.release(batch);
     this.#subject.complete();
-    const sub = this.#sub;
-    const presence = this.#presence;
-    this.#sub = undefined;
-    this.#presence = undefined;
-    presence?.unsubscribe();
-    // Drain: the server forgets the pull requests once the inbox has no
-    // interest, and whatever it sent before that still arrives here and
-    // goes straight back (`#onMessage` hands it back when inactive).
-    if (sub && !sub.isClosed()) await sub.drain().catch(() => undefined);
+    // Whatever still arrives while the inbox drains goes straight back (`#onData`).
+    await this.#puller.stop();
     this.#maybeForget();
   }
 
-  #onMessage(session: NatsSession, msg: Msg): void {
-    if (session !== this.#session) return; // an old connection's leftovers: JetStream redelivers them
-    this.#lastHeard = performance.now();
-    const status = readPullStatus(msg);
-    if (status) {
-      if (status.kind === 'heartbeat') return;
-      if (status.kind === 'consumer-gone') {
-        this.#requested = 0;
-        void this.#recover(status.description);
-        return;
-      }
-      this.#requested = status.pending === undefined ? 0 : Math.max(0, this.#requested - status.pending);
-      this.#schedule();
-      return;
-    }
-    if (this.#requested > 0) this.#requested--;
+  #onData(msg: Msg): void {
     if (!this.#active) {
       // Arrived after cancel: never handed out.
       msg.respond(nakPayload(0));
@@ -272,7 +234,7 @@ export class NatsConsumption implements Consumption {
       msg.respond(nakPayload(0));
     } else {
       this.#credit--;
-      d.touched = this.#lastHeard;
+      d.touched = performance.now();
       this.#held.add(d);
       (this.#batch ??= []).push(d);
     }
@@ -288,23 +250,8 @@ export class NatsConsumption implements Consumption {
       const batch = this.#batch;
       this.#batch = undefined;
       if (batch && this.#active) this.#subject.next(batch);
-      this.#pull();
+      this.#puller.pull();
     });
-  }
-
-  /** Asks for the credit not yet asked for, on the live connection. */
-  #pull(): void {
-    const session = this.#session;
-    const want = this.#credit - this.#requested;
-    if (!this.#active || !session || want <= 0 || session !== this.#host.liveSession()) return;
-    this.#requested += want;
-    const request = JSON.stringify({ batch: want, expires: PULL_EXPIRES_MS * 1e6, idle_heartbeat: PULL_HEARTBEAT_MS * 1e6 });
-    try {
-      session.nc.publish(this.place.nextSubject, request, { reply: this.#inbox });
-    } catch {
-      // The connection just closed: the reconnect attaches again and asks anew.
-      this.#requested -= want;
-    }
   }
 
   /** Reports a delivery in progress; skipped while disconnected (the next tick tries again). */
@@ -380,35 +327,6 @@ export class NatsConsumption implements Consumption {
     );
     this.#moving.add(done);
     return p;
-  }
-
-  /**
-   * The pull requests went silent or the consumer was deleted: create the
-   * stream and consumer again if the server lost them, then ask again.
-   */
-  #recover(why: string): Promise<void> {
-    if (this.#recovering || !this.#active) return this.#recovering ?? Promise.resolve();
-    const wait = Math.max(0, this.#lastRecover + RECOVER_PAUSE_MS - performance.now());
-    this.#recovering = (async () => {
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait).unref());
-      this.#lastRecover = performance.now();
-      this.#host.logger.warn('nats: pull requests lost; checking the stream and consumer', { driver: this.#host.driverId, queue: this.place.queueId, why });
-      try {
-        await this.#host.restore(this.place.queueName);
-      } catch (e) {
-        this.#host.logger.warn('nats: could not restore the stream and consumer; trying again later', {
-          driver: this.#host.driverId,
-          queue: this.place.queueId,
-          error: e instanceof Error ? e.message : String(e),
-        });
-      }
-    })().finally(() => {
-      this.#recovering = undefined;
-      this.#requested = 0;
-      this.#lastHeard = performance.now();
-      this.#pull();
-    });
-    return this.#recovering;
   }
 
   #maybeForget(): void {
