@@ -30,6 +30,7 @@ const DRAFT = 'https://json-schema.org/draft/2020-12/schema';
 const NAME_PATTERN = '^[^\\s:]+$';
 const DURATION_PATTERN = '^\\s*(\\d+(\\.\\d+)?|((\\d+(\\.\\d+)?)(ns|us|µs|ms|s|m|h))+)\\s*$';
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const DURATION_INPUT = (durationSchema.def as { in?: unknown }).in;
 /** String formats JSON Schema defines (draft 2020-12), which validators know. */
 const STANDARD_FORMATS = new Set(['date-time', 'date', 'time', 'duration', 'email', 'idn-email', 'hostname', 'idn-hostname', 'ipv4', 'ipv6', 'uri', 'uri-reference', 'iri', 'iri-reference', 'uuid', 'uri-template', 'json-pointer', 'relative-json-pointer']);
 
@@ -183,7 +184,8 @@ function toJson(schema: z.ZodType, notes: FieldNotes, extra: Readonly<Record<str
  */
 function tidy(schema: z.ZodType, json: JsonSchema, notes: FieldNotes): void {
   const def = schema.def as { type: string; shape?: Record<string, unknown>; defaultValue?: unknown };
-  if (schema === durationSchema) {
+  // `durationSchema.refine(...)` is a copy of it with a check added: the same input side.
+  if (schema === durationSchema || (def.type === 'pipe' && (def as { in?: unknown }).in === DURATION_INPUT)) {
     const { description } = json;
     for (const key of Object.keys(json)) delete json[key];
     Object.assign(json, { $ref: '#/$defs/duration' }, description === undefined ? {} : { description });

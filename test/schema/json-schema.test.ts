@@ -37,6 +37,7 @@ const BEYOND_SCHEMA: Readonly<Record<string, string>> = {
   'invalid/source-outside.yaml': 'where a handler file is',
   'invalid/source-symlink-escape.yaml': 'where a handler file is',
   'amqp/invalid/bad-url.yaml': 'a URL checked by code (scheme and host)',
+  'amqp/invalid/bad-message-ttl.yaml': 'a duration the AMQP driver parses with its own schema (no 24.8-day cap), which the JSON Schema sees as string or number',
   'amqp/invalid/tls-both-sources.yaml': 'a rule across two fields',
   'nats/invalid/bad-server.yaml': 'a URL checked by code (scheme and host)',
   'nats/invalid/two-auth-ways.yaml': 'a rule across fields',
@@ -82,7 +83,8 @@ describe('schema/actorq.schema.json', () => {
     for (const { path, text } of schemaFiles()) {
       expect(readFileSync(join(ROOT, path), 'utf8'), `${path} is out of date: run npm run schema`).toBe(text);
     }
-  });
+    // Reading the sources' TSDoc parses TypeScript: seconds on a busy machine.
+  }, 60_000);
 
   it('is what actorq schema prints', async () => {
     const out: string[] = [];
