@@ -4,6 +4,7 @@ import { natsQueueOptionsSchema } from '../../src/drivers/nats/nats-options.ts';
 import { decodeMessage } from '../../src/drivers/nats/nats-decoder.ts';
 import type { NatsDelivery } from '../../src/drivers/nats/nats-delivery.ts';
 import { createInbox, type Msg } from '@nats-io/transport-node';
+import { AckPolicy, RetentionPolicy } from '@nats-io/jetstream';
 import { eventually, record, sleep, uniqueQueueName } from './conformance-helpers.ts';
 import { adminConnection, destroyQueue, makeDriver } from './nats/nats-test-env.ts';
 
@@ -148,5 +149,38 @@ describe('nats driver: pull consumer', { timeout: 60_000 }, () => {
     c.ack(rec.items[0]!);
     rec.stop();
     await c.cancel();
+  });
+
+  it('a pull the server turns away (409 Exceeded MaxWaiting) is asked again after a pause, not in a loop', async () => {
+    const name = uniqueQueueName('natswait');
+    names.push(name);
+    const { nc, jsm } = await adminConnection();
+    try {
+      // A consumer that takes one waiting pull request at a time.
+      await jsm.streams.add({ name, subjects: [name], retention: RetentionPolicy.Workqueue });
+      await jsm.consumers.add(name, { durable_name: 'actorq', ack_policy: AckPolicy.Explicit, filter_subject: name, max_waiting: 1, max_deliver: -1, max_ack_pending: -1 });
+      await driver.declare({ id: 'app:w', name, options: natsQueueOptionsSchema.parse({}) });
+      let pulls = 0;
+      nc.subscribe(`$JS.API.CONSUMER.MSG.NEXT.${name}.actorq`, { callback: () => void pulls++ });
+      await nc.flush();
+      const first = driver.consume(name, { consumerId: 'first', maxUnsettled: 5 });
+      const a = record(first);
+      first.request(5);
+      await eventually(() => pulls === 1, 5000, 'the first pull');
+      const second = driver.consume(name, { consumerId: 'second', maxUnsettled: 5 });
+      const b = record(second);
+      second.request(5);
+      await sleep(2000);
+      // One refused request per second at most, not one per round trip.
+      expect(pulls).toBeLessThanOrEqual(5);
+      await driver.publish(name, Array.from({ length: 10 }, (_, i) => ({ id: `m${i}`, body: i, headers: {} })));
+      await eventually(() => a.items.length + b.items.length === 10, 10_000, 'all delivered');
+      for (const d of a.stop()) first.ack(d);
+      for (const d of b.stop()) second.ack(d);
+      await first.cancel();
+      await second.cancel();
+    } finally {
+      await nc.close();
+    }
   });
 });
