@@ -132,6 +132,18 @@ export interface ConsumeOptions {
    * (AMQP `basic.qos`) use it as their window.
    */
   readonly maxUnsettled: number;
+  /**
+   * The consumer entry's `driver_options` section for this driver's kind
+   * (e.g. `driver_options.amqp`), as its kind's `consumerOptionsSchema`
+   * validated it. Absent when the entry has none.
+   */
+  readonly driverOptions?: Readonly<Record<string, unknown>>;
+  /**
+   * The consumer entry's `auto_ack`: settle each delivery as it is handed
+   * out, before any handler runs (at-most-once). Only drivers whose kind
+   * declares `autoAck` get it; configuration refuses it for the others.
+   */
+  readonly autoAck?: boolean;
 }
 
 /**

@@ -9,4 +9,6 @@ describeDriverConformance('amqp', {
   destroyQueue: (name) => destroyQueueAndDelays(name),
   releasesToHead: false,
   publishBeforeStart: false,
+  // Properties read back into headers, as Wippy's driver reports them.
+  reportedHeaders: { content_type: 'application/json', 'amqp.priority': 0, 'amqp.delivery_mode': 2 },
 });

@@ -5,12 +5,17 @@ import { encodeMessage } from '../../src/drivers/amqp/message-codec.ts';
 import { parkedQueueName, setAsideCopy } from '../../src/drivers/amqp/set-aside.ts';
 
 const props = (p: Partial<MessageProperties> = {}): MessageProperties => ({ headers: {}, ...p }) as MessageProperties;
+/** What every delivery without priority and delivery-mode properties reports (as Wippy does). */
+const DEFAULTS = { 'amqp.priority': 0, 'amqp.delivery_mode': 0 };
 const decode = (content: string | Buffer, p?: Partial<MessageProperties>) => decodeDelivery(typeof content === 'string' ? Buffer.from(content) : content, props(p));
 
 describe('amqp delivery decoding (data from other programs)', () => {
   it('round-trips what the driver itself writes', () => {
     const e = encodeMessage({ id: 'm-1', body: { a: [1, 'x'] }, headers: { k: 'v', attempts: 2 } }, 'q');
-    expect(decodeDelivery(e.content, e.properties as MessageProperties)).toEqual({ id: 'm-1', body: { a: [1, 'x'] }, headers: { k: 'v', attempts: 2 } });
+    const p = { ...e.properties, headers: { k: 'v', attempts: 2 } } as unknown as MessageProperties; // as amqplib reads the table back
+    expect(decodeDelivery(e.content, p)).toEqual({
+      id: 'm-1', body: { a: [1, 'x'] }, headers: { k: 'v', attempts: 2, content_type: 'application/json', 'amqp.priority': 0, 'amqp.delivery_mode': 2 },
+    });
   });
 
   it.each([
@@ -30,29 +35,30 @@ describe('amqp delivery decoding (data from other programs)', () => {
     else expect(out).toMatch(reason);
   });
 
-  it('decodes JSON whatever the content type says (as Wippy does), and text/* that is not JSON as a string', () => {
+  it('decodes by the codec (JSON) whatever the content type says, as Wippy does', () => {
     expect(decode('{"a":1}', { contentType: 'weird/type' })).toMatchObject({ body: { a: 1 } });
     expect(decode('123', { contentType: 'text/plain' })).toMatchObject({ body: 123 });
-    expect(decode('plain words', { contentType: 'text/plain; charset=utf-8' })).toMatchObject({ body: 'plain words' });
-    expect(decode('null', { contentType: 'TEXT/plain' })).toMatchObject({ body: 'null' });
+    expect(decode('"text"', { contentType: 'text/plain' })).toMatchObject({ body: 'text' });
+    // Text that is not JSON is not a message of a JSON queue, whatever its type says.
+    expect(decode('plain words', { contentType: 'text/plain; charset=utf-8' })).toMatch(/^body is not valid JSON \(content-type text\/plain; charset=utf-8\)/);
+    expect(decode('null', { contentType: 'TEXT/plain' })).toBe('body is JSON null, which publish refuses');
   });
 
   it('reads odd header tables without failing: missing, null, an array, nested values', () => {
     for (const headers of [undefined, null, [1, 2], 'text']) {
-      expect(decode('1', { headers: headers as never })).toMatchObject({ body: 1, headers: {} });
+      expect(decode('1', { headers: headers as never })).toMatchObject({ body: 1, headers: DEFAULTS });
     }
     const out = decode('1', { headers: { ok: 'yes', nested: { a: 1 }, list: [1], nothing: null, 'x-death': [{ count: 1 }] } as never });
-    expect(out).toMatchObject({ headers: { ok: 'yes' } });
-    expect(Object.keys((out as { headers: object }).headers)).toEqual(['ok']);
+    expect((out as { headers: object }).headers).toEqual({ ok: 'yes', ...DEFAULTS });
   });
 
   it('sanitises reserved headers from outside: a foreign attempts counts as 0, x_* keep only their own types', () => {
     for (const attempts of [-5, 1.5, '3', true, Number.MAX_SAFE_INTEGER + 2]) {
-      expect((decode('1', { headers: { attempts } }) as { headers: object }).headers).toEqual({});
+      expect((decode('1', { headers: { attempts } }) as { headers: object }).headers).toEqual(DEFAULTS);
     }
-    expect((decode('1', { headers: { attempts: 4 } }) as { headers: object }).headers).toEqual({ attempts: 4 });
+    expect((decode('1', { headers: { attempts: 4 } }) as { headers: object }).headers).toEqual({ attempts: 4, ...DEFAULTS });
     const out = decode('1', { headers: { x_original_queue: 5, x_dead_letter_reason: 'boom', x_dead_letter_time: -1 } });
-    expect((out as { headers: object }).headers).toEqual({ x_dead_letter_reason: 'boom' });
+    expect((out as { headers: object }).headers).toEqual({ x_dead_letter_reason: 'boom', ...DEFAULTS });
   });
 
   it('never throws, whatever the properties look like', () => {
@@ -70,7 +76,7 @@ describe('the copy of an undecodable delivery', () => {
     const raw = {
       content,
       fields: {},
-      properties: { contentType: 'application/x-thing', messageId: 'f-1', expiration: '1000', userId: 'someone', deliveryMode: 1, headers: { attempts: -5, keep: { a: 1 } } },
+      properties: { contentType: 'application/x-thing', messageId: 'f-1', expiration: '1000', userId: 'someone', deliveryMode: 1, headers: { attempts: -5, keep: { a: 1 }, half: 0.5 } },
     } as unknown as ConsumeMessage;
     const copy = setAsideCopy(raw, 'app:q', 'body is not valid UTF-8', 1_700_000_000_000);
     expect(copy.content).toBe(content);
@@ -78,7 +84,11 @@ describe('the copy of an undecodable delivery', () => {
       contentType: 'application/x-thing',
       messageId: 'f-1',
       deliveryMode: 2,
-      headers: { attempts: -5, keep: { a: 1 }, x_original_queue: 'app:q', x_dead_letter_reason: 'undecodable: body is not valid UTF-8', x_dead_letter_time: 1_700_000_000 },
+      // Numbers as int64 / float64, as every table the driver writes.
+      headers: {
+        attempts: { '!': 'int64', value: -5 }, keep: { a: 1 }, half: { '!': 'double', value: 0.5 }, x_original_queue: 'app:q',
+        x_dead_letter_reason: 'undecodable: body is not valid UTF-8', x_dead_letter_time: { '!': 'int64', value: 1_700_000_000 },
+      },
     });
     expect(parkedQueueName('tasks')).toBe('tasks.parked');
   });

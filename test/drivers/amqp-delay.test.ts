@@ -167,7 +167,7 @@ describe('amqp delayed delivery and retry backoff', () => {
     await driver.publish(name, [msg('exp', { 'amqp.expiration': 200 })], { delayMs: 1000 });
     await eventually(() => seen.at.has('exp'), latest(1000) + 1000, 'the delayed message');
     expect(seen.at.get('exp')! - t0).toBeGreaterThanOrEqual(1000);
-    expect(seen.items[0]!.headers['amqp.expiration']).toBe(200);
+    expect(seen.items[0]!.headers['amqp.expiration']).toBe('200');
     c.ack(seen.items[0]!);
     await c.cancel();
   }, 15_000);

@@ -9,36 +9,36 @@ import { AmqpDelivery } from './amqp-delivery.ts';
 import type { AmqpSession } from './amqp-session.ts';
 import { ConsumerChannel } from './consumer-channel.ts';
 import { decodeDelivery } from './message-decoder.ts';
-import { isChannelClosedError, isNotFound } from './amqp-errors.ts';
+import { brokerReason, isAccessRefused, isChannelClosedError, isNotFound } from './amqp-errors.ts';
+import { DeliveryMoves, type MovesHost } from './delivery-moves.ts';
+import { DriverUnavailableError } from '../../errors/lifecycle-errors.ts';
 import { checkedDelay } from './delay-ladder.ts';
 
 /** What a consumption needs from its driver. @internal */
-export interface ConsumptionHost {
+export interface ConsumptionHost extends MovesHost {
   readonly driverId: string;
-  /**
-   * Publishes a copy of `delivery` (same ID and bytes, new headers) to
-   * `queue`, confirmed; one attempt. With `delayMs` > 0 it goes through the
-   * queue's delay queue for that delay.
-   */
-  publishCopy(queue: string, delivery: AmqpDelivery, headers: Headers, delayMs?: number): Promise<void>;
-  /**
-   * Stores a copy of an undecodable delivery (its raw bytes) in the queue's
-   * dead-letter queue or its parked queue, confirmed, and logs it; rejects
-   * (after logging) if that failed.
-   */
-  setAside(queue: string, delivery: AmqpDelivery, reason: string): Promise<void>;
   /** Throws `NotFoundError` unless `queue` is declared on the driver. */
   assertDeclared(queue: string): void;
   /** The consumption is finished and holds nothing: drop it from the driver. */
   forget(consumption: AmqpConsumption): void;
 }
 
+/** How one consumer subscribes (its entry's `auto_ack` and `driver_options.amqp`). @internal */
+export interface ConsumeSettings {
+  /** Consumer tag prefix (`consumer_tag`); the tag is `<prefix>-<8 hex>`. */
+  readonly tag?: string;
+  /** `basic.consume exclusive`. */
+  readonly exclusive?: boolean;
+  /** `basic.consume no-local`. */
+  readonly noLocal?: boolean;
+  /** Ack each delivery when it is handed out, before any handler runs (at-most-once). */
+  readonly autoAck?: boolean;
+}
+
 /** Pause before re-opening a consumer channel the broker closed while the connection stayed up. */
 const REOPEN_DELAY_MS = 200;
 /** AMQP's `basic.qos` prefetch-count is a 16-bit field. */
 const MAX_QOS = 65_535;
-/** Pause before handing back an undecodable delivery that could not be set aside, so it does not spin through the broker. */
-const SET_ASIDE_RETRY_MS = 500;
 
 /**
  * One consumer's subscription to an AMQP queue, surviving reconnects: the
@@ -67,14 +67,23 @@ export class AmqpConsumption implements Consumption {
   #cancelling: Promise<void> | undefined;
   #credit = 0;
   #batch: AmqpDelivery[] | undefined;
-  /** Requeue / dead-letter moves between their copy and their ack (a graceful close waits for them). */
-  readonly #moving = new Set<Promise<void>>();
+  readonly #exclusive: boolean;
+  readonly #noLocal: boolean;
+  readonly #autoAck: boolean;
+  /** Requeue, dead-letter and set-aside moves (a graceful close waits for them). */
+  readonly #moves: DeliveryMoves;
 
-  constructor(host: ConsumptionHost, queueName: string, consumerId: string, qos: number) {
+  constructor(host: ConsumptionHost, queueName: string, consumerId: string, qos: number, settings: ConsumeSettings = {}) {
     this.#host = host;
     this.queueName = queueName;
     this.#qos = qos;
-    this.#tag = `${consumerId}.${randomUUID().slice(0, 8)}`.slice(0, 250);
+    // Wippy's shape with a consumer_tag (`<tag>-<8 hex>`), the consumer's ID otherwise.
+    const suffix = randomUUID().slice(0, 8);
+    this.#tag = (settings.tag !== undefined ? `${settings.tag}-${suffix}` : `${consumerId}.${suffix}`).slice(0, 250);
+    this.#exclusive = settings.exclusive ?? false;
+    this.#noLocal = settings.noLocal ?? false;
+    this.#autoAck = settings.autoAck ?? false;
+    this.#moves = new DeliveryMoves(host, queueName, () => this.active);
     this.deliveries = this.#subject.asObservable();
   }
 
@@ -117,11 +126,21 @@ export class AmqpConsumption implements Consumption {
       if (!this.active) return void (await cc.close());
       this.#current = cc;
       const target = cc;
-      const reply = await channel.consume(this.queueName, (msg) => this.#onMessage(target, msg), { consumerTag: this.#tag });
+      const reply = await channel.consume(this.queueName, (msg) => this.#onMessage(target, msg), {
+        consumerTag: this.#tag,
+        exclusive: this.#exclusive,
+        noLocal: this.#noLocal,
+      });
       cc.consumerTag = reply.consumerTag;
     } catch (e) {
       if (cc && this.#current === cc) this.#current = undefined;
       if (isNotFound(e)) return this.#fail(new NotFoundError('queue', this.queueName, `driver ${this.#host.driverId}: not on the broker`));
+      if (isAccessRefused(e)) {
+        // An exclusive consumer holds the queue, or this one asked for exclusivity while others are attached.
+        // Retryable: the consumer's restart policy tries again, which is how a standby takes over.
+        const why = `queue ${this.queueName} is in exclusive use (${brokerReason(e)})`;
+        return this.#fail(new DriverUnavailableError('DRIVER_UNAVAILABLE', `driver ${this.#host.driverId}: consumer cannot attach: ${why}`, { cause: e }));
+      }
       if (session.lost || isChannelClosedError(e)) return; // the reconnect attaches again
       throw e;
     }
@@ -134,37 +153,13 @@ export class AmqpConsumption implements Consumption {
       return;
     }
     const decoded = decodeDelivery(msg.content, msg.properties);
-    if (typeof decoded === 'string') return this.#setAside(cc, msg, decoded);
+    if (typeof decoded === 'string') return this.#moves.setAside(cc, msg, decoded);
     const d = new AmqpDelivery(decoded, msg, cc);
     cc.received(d);
     if (this.#credit > 0 && cc === this.#current) {
       this.#credit--;
       this.#emit(d);
     } else this.#buffer.push(d);
-  }
-
-  /**
-   * A delivery that is not a message (written by another program) never
-   * reaches the consumer and never takes its credit: a confirmed copy with
-   * the raw bytes goes to the dead-letter or parked queue, then the
-   * original is acked. If the copy fails, the original goes back to the
-   * queue after a pause (attempts are not counted: it was never handled).
-   */
-  #setAside(cc: ConsumerChannel, msg: ConsumeMessage, reason: string): void {
-    const id = typeof msg.properties?.messageId === 'string' ? msg.properties.messageId : '';
-    const d = new AmqpDelivery({ id, body: undefined, headers: {} }, msg, cc);
-    cc.received(d);
-    d.settled = true;
-    const moved = this.#host.setAside(this.queueName, d, reason).then(
-      () => d.channel.ackSettled(d),
-      () =>
-        new Promise<void>((resolve) => {
-          // A stop meanwhile closes the channel, which hands the original back by itself.
-          const timer = setTimeout(() => resolve(d.channel.nackSettled(d)), this.active ? SET_ASIDE_RETRY_MS : 0);
-          timer.unref();
-        }),
-    );
-    void this.#track(moved);
   }
 
   /** Adds `d` to the batch that goes out at the end of this tick (amqplib hands over one message per call). */
@@ -181,6 +176,13 @@ export class AmqpConsumption implements Consumption {
       // broker anyway: handing them out would only process them twice.
       const live = batch.filter((x) => x.channel.open);
       this.#credit += batch.length - live.length;
+      if (this.#autoAck) {
+        // auto_ack: acked as it is handed out, before any handler runs.
+        for (const x of live) {
+          x.channel.ack(x);
+          x.autoAcked = true;
+        }
+      }
       if (live.length > 0 && !this.#subject.closed) this.#subject.next(live);
     });
   }
@@ -201,8 +203,18 @@ export class AmqpConsumption implements Consumption {
     d.channel.ack(d);
   }
 
-  release(deliveries: readonly Delivery[]): void {
-    for (const delivery of deliveries) (delivery as AmqpDelivery).channel.nack(delivery as AmqpDelivery);
+  /**
+   * `basic.nack` with requeue. An auto-acked delivery is no longer the
+   * broker's to give back: a copy with its headers goes to the tail instead.
+   */
+  release(deliveries: readonly Delivery[]): void | Promise<void> {
+    let copies: Promise<void>[] | undefined;
+    for (const delivery of deliveries) {
+      const d = delivery as AmqpDelivery;
+      if (d.autoAcked) (copies ??= []).push(this.#moves.move(this.queueName, d, d.headers, 0, false));
+      else d.channel.nack(d);
+    }
+    if (copies) return Promise.all(copies).then(() => undefined);
   }
 
   /** With `delayMs`, the copy waits in a delay queue (see `delay-ladder.ts`); the original is acked once it is confirmed there. */
@@ -214,42 +226,13 @@ export class AmqpConsumption implements Consumption {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#track(this.#moveTo(this.queueName, delivery as AmqpDelivery, headers, delay));
+    return this.#moves.move(this.queueName, delivery as AmqpDelivery, headers, delay, false);
   }
 
   deadLetter(delivery: Delivery, targetQueueName: string, headers: Headers): Promise<void> {
     // Checked first: an unknown target leaves the message in flight, not lost.
     this.#host.assertDeclared(targetQueueName);
-    return this.#track(this.#moveTo(targetQueueName, delivery as AmqpDelivery, headers));
-  }
-
-  #track(move: Promise<void>): Promise<void> {
-    const done = move.then(
-      () => void this.#moving.delete(done),
-      () => void this.#moving.delete(done),
-    );
-    this.#moving.add(done);
-    return move;
-  }
-
-  /**
-   * Publish a confirmed copy, then ack the original. If the copy fails, the
-   * original is nacked back (attempts unchanged) and the error rethrown; a
-   * crash between the two steps leaves both, so a duplicate is possible but
-   * never a loss.
-   */
-  async #moveTo(queue: string, d: AmqpDelivery, headers: Headers, delayMs = 0): Promise<void> {
-    if (d.settled) return;
-    d.settled = true;
-    // The channel is gone: the broker has already put the original back.
-    if (!d.channel.open) return;
-    try {
-      await this.#host.publishCopy(queue, d, headers, delayMs);
-    } catch (e) {
-      d.channel.nackSettled(d);
-      throw e;
-    }
-    d.channel.ackSettled(d);
+    return this.#moves.move(targetQueueName, delivery as AmqpDelivery, headers, 0, true);
   }
 
   cancel(): Promise<void> {
@@ -280,7 +263,7 @@ export class AmqpConsumption implements Consumption {
    */
   async close(): Promise<void> {
     this.end();
-    if (this.#moving.size > 0) await Promise.allSettled([...this.#moving]);
+    await this.#moves.settled();
     await Promise.all([...this.#channels].map((cc) => cc.close()));
   }
 

@@ -25,6 +25,10 @@ export class AmqpDelivery implements Delivery {
   ackHeld = false;
   /** @internal Its ack or nack frame has been written (what a coalesced multiple ack may pass over). */
   settleSent = false;
+  /** @internal Acked when it was handed out (`auto_ack`): a requeue, dead-letter or release only publishes a copy. */
+  autoAcked = false;
+  /** @internal An auto-acked delivery whose one copy (requeue, dead-letter, release) has been started. */
+  moved = false;
 
   constructor(message: Message, raw: ConsumeMessage, channel: ConsumerChannel) {
     this.id = message.id;

@@ -1,26 +1,23 @@
 import { setMaxListeners } from 'node:events';
 import type { Observable } from 'rxjs';
 import type { ConsumeOptions, Driver, DriverStatusEvent, PublishOptions, QueueDeclaration, QueueInfo } from '../driver.ts';
-import type { Headers, Message } from '../../message/message.ts';
+import type { Message } from '../../message/message.ts';
 import { ConnectionSupervisor } from '../connection-supervisor.ts';
 import { NotFoundError } from '../../errors/not-found-error.ts';
-import { AbortedError, DriverUnavailableError, PublishRejectedError } from '../../errors/lifecycle-errors.ts';
+import { AbortedError, DriverUnavailableError } from '../../errors/lifecycle-errors.ts';
 import { ConfigError } from '../../errors/config-error.ts';
-import { ActorqError } from '../../errors/actorq-error.ts';
 import { silentLogger, type Logger } from '../../util/logger.ts';
-import { queueArguments, type AmqpDriverOptions } from './amqp-options.ts';
+import { amqpConsumerOptionsSchema, type AmqpDriverOptions } from './amqp-options.ts';
 import { buildConnectArgs, type ConnectArgs } from './connect-options.ts';
 import { AmqpSession } from './amqp-session.ts';
 import { AmqpConsumption, type ConsumptionHost } from './amqp-consumption.ts';
-import type { AmqpDelivery } from './amqp-delivery.ts';
-import { encodeMessage, encodeProperties, JSON_CONTENT_TYPE, type EncodedMessage } from './message-codec.ts';
-import { brokerReason, isChannelClosedError, isNotFound, isPreconditionFailed } from './amqp-errors.ts';
+import { isChannelClosedError, isNotFound } from './amqp-errors.ts';
 import { scrubSecrets } from './mask-url.ts';
 import { delay, untilAborted } from './wait.ts';
 import { parkedQueueName, setAside, type SetAsideHost } from './set-aside.ts';
-import { checkedDelay } from './delay-ladder.ts';
 import { DelayQueues } from './delay-queues.ts';
-import { delayedCopy, delayGroups } from './delay-routing.ts';
+import { MessageSender } from './message-sender.ts';
+import { declareQueue } from './queue-declare.ts';
 import type { AnyActorRef } from 'xstate';
 import type { QueueAdmin } from '../queue-admin.ts';
 import { amqpAdmin } from './amqp-admin.ts';
@@ -40,6 +37,8 @@ export interface AmqpDriverDeps {
   readonly logger?: Logger;
   /** Environment for `tls.*_env`. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
+  /** Directory `file://` TLS paths are relative to (the driver entry's YAML file's). @default the working directory */
+  readonly baseDir?: string;
 }
 
 /**
@@ -72,6 +71,8 @@ export class AmqpDriver implements Driver {
   readonly #consumptions = new Set<AmqpConsumption>();
   /** Delay queues used for delayed publishes and retry backoff (see `delay-ladder.ts`). */
   readonly #delays: DelayQueues;
+  /** Publishes and the confirmed copies moves are made of. */
+  readonly #sender: MessageSender;
   /** Aborted by `stop()`; a new one per start, since the driver can be started again. */
   #stopSignal = new AbortController();
   /** What consumptions call back into. */
@@ -92,7 +93,7 @@ export class AmqpDriver implements Driver {
     this.id = id;
     this.#options = options;
     this.#logger = deps.logger ?? silentLogger;
-    this.#args = buildConnectArgs(options, id, deps.env);
+    this.#args = buildConnectArgs(options, id, deps.env, deps.baseDir);
     // Every publish waiting out a reconnect listens for stop (and removes its listener after).
     setMaxListeners(0, this.#stopSignal.signal);
     this.#supervisor = new ConnectionSupervisor(
@@ -109,14 +110,24 @@ export class AmqpDriver implements Driver {
         const session = await this.#liveSession(Date.now() + this.#options.publish_timeout);
         await session.assertQueue(queue, { durable: true, autoDelete: false, arguments: {} });
       },
-      sendConfirmed: (queue, copy) => this.#sendConfirmed(queue, copy),
+      sendConfirmed: (queue, copy) => this.#sender.sendConfirmed(queue, copy),
     };
     this.#delays = new DelayQueues((queue) => this.#queues.get(queue)?.id ?? queue);
+    this.#sender = new MessageSender(
+      {
+        driverId: id,
+        publishTimeout: options.publish_timeout,
+        liveSession: (deadline, signal) => this.#liveSession(deadline, signal),
+        scrub: (error) => this.#scrub(error),
+      },
+      this.#delays,
+      { messageTtl: options.default_message_ttl },
+    );
     this.#host = {
       driverId: id,
       assertDeclared: (queue) => this.assertDeclared(queue),
       forget: (c) => void this.#consumptions.delete(c),
-      publishCopy: (queue, d, headers, delayMs) => this.#publishCopy(queue, d, headers, delayMs),
+      publishCopy: (queue, d, headers, delayMs, deadLetter) => this.#sender.publishCopy(queue, d, headers, delayMs, deadLetter),
       setAside: (queue, d, reason) => setAside(setAsideHost, queue, d.raw, reason),
     };
   }
@@ -173,7 +184,7 @@ export class AmqpDriver implements Driver {
     const session = this.#session;
     if (!session || session.lost) return; // declared on the next connect
     try {
-      await this.#assertQueue(session, queue);
+      await declareQueue(session, queue, this.#options);
     } catch (e) {
       if (session.lost || isChannelClosedError(e)) return;
       if (this.#queues.get(queue.name) === queue) this.#queues.delete(queue.name);
@@ -185,38 +196,20 @@ export class AmqpDriver implements Driver {
     this.#assertNotStopped();
     this.assertDeclared(queueName);
     if (messages.length === 0) return;
-    const delayMs = checkedDelay(options?.delayMs, `publish to ${queueName}`);
-    const encoded = messages.map((m) => encodeMessage(m, queueName));
-    const deadline = Date.now() + this.#options.publish_timeout;
-    const signal = options?.signal;
-    const groups = delayGroups(encoded, delayMs);
-    if (!groups) return this.#sendAll(queueName, encoded, encoded.map((_, i) => i), deadline, signal);
-    // Waiting messages go to the delay queue of their level, which hands them back when due.
-    const copies = encoded.map(delayedCopy);
-    for (const [level, indexes] of groups) {
-      if (level === 0) await this.#sendAll(queueName, encoded, indexes, deadline, signal);
-      else await this.#viaDelayQueue(queueName, level, deadline, signal, (target) => this.#sendAll(target, copies, indexes, deadline, signal));
-    }
-  }
-
-  /** Sends `indexes` of `encoded` to `queue`, confirmed; those a lost connection left unconfirmed go again once it is back. */
-  async #sendAll(queue: string, encoded: readonly EncodedMessage[], indexes: readonly number[], deadline: number, signal: AbortSignal | undefined): Promise<void> {
-    for (;;) {
-      const session = await this.#liveSession(deadline, signal);
-      const out = await session.publisher.send(queue, encoded, indexes);
-      this.#checkOutcome(queue, encoded, out.nacked, out.unroutable);
-      if (out.lost.length === 0) return;
-      // The connection dropped before these were confirmed: send them again
-      // once it is back (the broker may hold a copy: at-least-once).
-      indexes = out.lost;
-    }
+    return this.#sender.publish(queueName, messages, options);
   }
 
   consume(queueName: string, options: ConsumeOptions): AmqpConsumption {
     this.#assertNotStopped();
     this.assertDeclared(queueName);
     const wanted = options.maxUnsettled > 0 ? options.maxUnsettled : (this.#options.prefetch_count ?? DEFAULT_QOS);
-    const consumption = new AmqpConsumption(this.#host, queueName, options.consumerId, Math.min(MAX_QOS, wanted));
+    const own = amqpConsumerOptionsSchema.parse(options.driverOptions ?? {});
+    const consumption = new AmqpConsumption(this.#host, queueName, options.consumerId, Math.min(MAX_QOS, wanted), {
+      ...(own.consumer_tag !== undefined ? { tag: own.consumer_tag } : {}),
+      exclusive: own.exclusive,
+      noLocal: own.no_local,
+      autoAck: options.autoAck === true,
+    });
     this.#consumptions.add(consumption);
     const session = this.#session;
     if (session && !session.lost) consumption.attach(session).catch((e) => this.#logger.warn('amqp consumer attach failed', { driver: this.id, queue: queueName, error: this.#scrub(e) }));
@@ -258,48 +251,6 @@ export class AmqpDriver implements Driver {
     if (!this.#queues.has(queueName)) throw new NotFoundError('queue', queueName, `driver ${this.id}`);
   }
 
-
-  /**
-   * One confirmed attempt: if the connection drops meanwhile, the original
-   * comes back from the broker anyway. With `delayMs` the copy goes to the
-   * delay queue of its level, which hands it back to `queue` when due.
-   */
-  async #publishCopy(queue: string, d: AmqpDelivery, headers: Headers, delayMs = 0): Promise<void> {
-    const properties = encodeProperties(d.id, headers, queue);
-    properties.contentType = d.raw.properties.contentType ?? JSON_CONTENT_TYPE;
-    const copy: EncodedMessage = { id: d.id, content: d.raw.content, properties };
-    if (delayMs === 0) return this.#sendConfirmed(queue, copy);
-    const delayed = delayedCopy(copy);
-    await this.#viaDelayQueue(queue, delayMs, Date.now() + this.#options.publish_timeout, undefined, (target) => this.#sendConfirmed(target, delayed));
-  }
-
-  /** Sends with `send` through the delay queue of `queue` for `delayMs`; a client library error becomes a retryable `DRIVER_UNAVAILABLE`. */
-  async #viaDelayQueue(queue: string, delayMs: number, deadline: number, signal: AbortSignal | undefined, send: (target: string) => Promise<void>): Promise<void> {
-    try {
-      await this.#delays.send(() => this.#liveSession(deadline, signal), queue, delayMs, send);
-    } catch (e) {
-      if (e instanceof ActorqError) throw e;
-      throw this.#unavailable(`delay queue for ${queue}: ${this.#scrub(e)}`, e);
-    }
-  }
-
-  /** Publishes one message and waits for its confirm; a connection lost meanwhile is an error, not a retry. */
-  async #sendConfirmed(queue: string, copy: EncodedMessage): Promise<void> {
-    const session = await this.#liveSession(Date.now() + this.#options.publish_timeout);
-    const out = await session.publisher.send(queue, [copy], [0]);
-    this.#checkOutcome(queue, [copy], out.nacked, out.unroutable);
-    if (out.lost.length > 0) throw this.#unavailable(`copy of message ${copy.id} to ${queue} unconfirmed: connection lost`);
-  }
-
-  #checkOutcome(queue: string, encoded: readonly EncodedMessage[], nacked: readonly number[], unroutable: boolean): void {
-    if (unroutable) throw new NotFoundError('queue', queue, `driver ${this.id}: not on the broker`);
-    if (nacked.length > 0) {
-      const ids = nacked.slice(0, 10).map((i) => encoded[i]!.id);
-      const more = nacked.length > ids.length ? ` and ${nacked.length - ids.length} more` : '';
-      throw new PublishRejectedError(`driver ${this.id}: broker refused ${nacked.length} of ${encoded.length} message(s) to ${queue}: ${ids.join(', ')}${more}`);
-    }
-  }
-
   /** The current session once the machine says `connected`, waiting until `deadline` at most. */
   async #liveSession(deadline: number, signal?: AbortSignal): Promise<AmqpSession> {
     for (;;) {
@@ -337,7 +288,7 @@ export class AmqpDriver implements Driver {
       throw this.#unavailable(`cannot connect to ${this.#args.display}: ${this.#scrub(e)}`, e);
     }
     try {
-      for (const q of this.#queues.values()) await this.#assertQueue(session, q);
+      for (const q of this.#queues.values()) await declareQueue(session, q, this.#options);
       await this.#delays.redeclare(session, (source) => this.#queues.has(source));
       this.#session = session;
       // A Set's iterator also visits consumptions added while this loop awaits.
@@ -368,21 +319,6 @@ export class AmqpDriver implements Driver {
     const session = this.#session;
     this.#session = undefined;
     await session?.close();
-  }
-
-  async #assertQueue(session: AmqpSession, queue: QueueDeclaration): Promise<void> {
-    try {
-      await session.assertQueue(queue.name, queueArguments(queue.options));
-    } catch (e) {
-      if (!isPreconditionFailed(e)) throw e;
-      throw new ConfigError([
-        {
-          entryId: queue.id,
-          field: 'driver_options.amqp',
-          message: `queue "${queue.name}" exists on the broker with other arguments (${brokerReason(e)}); change the options to match or delete the queue`,
-        },
-      ]);
-    }
   }
 
   #assertNotStopped(): void {

@@ -24,6 +24,11 @@ export function isPreconditionFailed(error: unknown): boolean {
   return amqpCode(error) === 406;
 }
 
+/** The broker said ACCESS_REFUSED (e.g. a queue in exclusive use by another consumer). */
+export function isAccessRefused(error: unknown): boolean {
+  return amqpCode(error) === 403;
+}
+
 /** The call failed only because its channel (or connection) was already closing or closed. */
 export function isChannelClosedError(error: unknown): boolean {
   if (!(error instanceof Error) || amqpCode(error) !== undefined) return false;

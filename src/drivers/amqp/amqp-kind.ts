@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import type { DriverKind } from '../../kinds/kind-descriptors.ts';
 import { amqpDriverSchema, amqpQueueOptionsSchema } from './amqp-options.ts';
 
@@ -22,6 +23,8 @@ export const amqpDriverKind: DriverKind = {
   async create(entry, env) {
     const { AmqpDriver } = await import('./amqp-driver.ts');
     // The entry was validated by `schema`, so its options have that shape.
-    return new AmqpDriver(entry.id, amqpDriverSchema.parse(entry.options), { logger: env.logger });
+    // `file://` TLS material is relative to the YAML file, as function sources are.
+    const baseDir = entry.file === '<inline>' ? process.cwd() : dirname(entry.file);
+    return new AmqpDriver(entry.id, amqpDriverSchema.parse(entry.options), { logger: env.logger, baseDir });
   },
 };

@@ -16,9 +16,8 @@ import { delayLevel } from './delay-ladder.ts';
 export function delayGroups(encoded: readonly EncodedMessage[], delayMs: number): Map<number, number[]> | undefined {
   let groups: Map<number, number[]> | undefined;
   for (let i = 0; i < encoded.length; i++) {
-    const own = encoded[i]!.properties.headers?.['x-delay'];
-    // The codec has checked it: a whole number of ms from 0 to 2^31 - 1.
-    const ms = typeof own === 'number' && own > delayMs ? own : delayMs;
+    const own = xDelayOf(encoded[i]!);
+    const ms = own > delayMs ? own : delayMs;
     if (ms === 0 && groups === undefined) continue;
     if (groups === undefined) {
       // Everything before this message was immediate.
@@ -33,13 +32,20 @@ export function delayGroups(encoded: readonly EncodedMessage[], delayMs: number)
   return groups;
 }
 
+/** The `amqp.x_delay` of an encoded message: the codec wrote it as a typed int32 it had checked (0 to 2^31 - 1). */
+function xDelayOf(m: EncodedMessage): number {
+  const own = m.properties.headers?.['x-delay'] as { value?: unknown } | undefined;
+  return typeof own?.value === 'number' ? own.value : 0;
+}
+
 /**
  * The copy of a message that goes to a delay queue. It carries no
  * per-message `expiration`: in the delay queue the shorter of the two TTLs
  * would win and the message would come back early (and RabbitMQ drops the
  * property when it dead-letters the message anyway). The value travels as
- * an `amqp.expiration` header instead, so the handler still sees it and an
- * immediate requeue restores the property.
+ * an `amqp.expiration` header instead (a string, as the property reads
+ * back), so the handler still sees it and an immediate requeue restores
+ * the property. A dead-letter copy is made the same way (see `message-copy.ts`).
  *
  * @internal
  */
@@ -47,7 +53,7 @@ export function delayedCopy(m: EncodedMessage): EncodedMessage {
   const expiration = m.properties.expiration;
   if (expiration === undefined) return m;
   const { expiration: _dropped, ...properties } = m.properties;
-  const ms = Number(expiration);
-  properties.headers = { ...properties.headers, ...(Number.isFinite(ms) ? { 'amqp.expiration': ms } : {}) };
+  // A string, the shape the property has and a consumer reads back.
+  properties.headers = { ...properties.headers, 'amqp.expiration': String(expiration) };
   return { id: m.id, content: m.content, properties };
 }

@@ -3,6 +3,7 @@ import type { QueueDeclaration } from '../driver.ts';
 import type { Logger } from '../../util/logger.ts';
 import { NotFoundError } from '../../errors/not-found-error.ts';
 import type { EncodedMessage } from './message-codec.ts';
+import { retypedTable, tableValue } from './header-table.ts';
 
 /**
  * Where undecodable deliveries go when a queue has no dead-letter queue on
@@ -16,18 +17,19 @@ export function parkedQueueName(queueName: string): string {
 /**
  * The copy of an undecodable delivery that is stored aside: its bytes
  * untouched, its properties and header table as they came (amqplib gives
- * back values it can write again), plus the dead-letter headers. Dropped:
+ * back values it can write again; numbers are written as int64 / float64),
+ * plus the dead-letter headers. Dropped:
  * `expiration` (the copy must not expire) and `user-id` (the broker refuses
  * one that is not this connection's user); made persistent, since what is
  * set aside is kept for someone to look at.
  */
 export function setAsideCopy(raw: ConsumeMessage, originalQueue: string, reason: string, now = Date.now()): EncodedMessage {
   const p = raw.properties ?? {};
-  const table = p.headers;
-  const headers: Record<string, unknown> = typeof table === 'object' && table !== null && !Array.isArray(table) ? { ...table } : {};
+  // amqplib reads numbers untyped: they go back as int64 / float64, as every table this driver writes.
+  const headers = retypedTable(p.headers);
   headers['x_original_queue'] = originalQueue;
   headers['x_dead_letter_reason'] = `undecodable: ${reason}`;
-  headers['x_dead_letter_time'] = Math.floor(now / 1000);
+  headers['x_dead_letter_time'] = tableValue(Math.floor(now / 1000));
   const properties: Options.Publish = { deliveryMode: 2, headers };
   if (typeof p.contentType === 'string') properties.contentType = p.contentType;
   if (typeof p.contentEncoding === 'string') properties.contentEncoding = p.contentEncoding;
