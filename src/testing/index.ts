@@ -28,8 +28,8 @@ export { stopRestartModel } from './models/stop-restart-model.ts';
 export type { StopRestartModelEvent } from './models/stop-restart-model.ts';
 
 // Paths through a model, and running one against the system under test.
-export { transitionPaths, scenarioPath, runPath, modelEvents, stateMeta } from './paths.ts';
-export type { TransitionPath, PathStep, PathRunner } from './paths.ts';
+export { transitionPaths, scenarioPath, runPath, modelEvents, stateMeta, eventLabel } from './paths.ts';
+export type { TransitionPath, PathStep, PathRunner, PathEvents } from './paths.ts';
 
 // A runtime over fault-injecting drivers, and what drives and observes it.
 export { createTestRuntime } from './test-runtime.ts';

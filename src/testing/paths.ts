@@ -16,6 +16,15 @@ export interface TransitionPath {
 /** A model state as a path names it: the state value as JSON. */
 const serialize = (s: Snapshot<unknown>) => JSON.stringify((s as { value?: unknown }).value);
 
+/** An event as a path names it: its type, then its other fields (`STOP(close=hang)`). */
+export function eventLabel(event: EventObject): string {
+  const fields = Object.entries(event).filter(([k]) => k !== 'type');
+  return fields.length === 0 ? event.type : `${event.type}(${fields.map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ')})`;
+}
+
+/** The events {@link transitionPaths} tries: a list for every state, or a list per model state (`String(value)`). */
+export type PathEvents = readonly EventObject[] | ((state: string) => readonly EventObject[]);
+
 /** Every event type a model names anywhere, as events without fields. */
 export function modelEvents(model: AnyStateMachine): EventObject[] {
   const types = new Set<string>();
@@ -31,8 +40,10 @@ export function modelEvents(model: AnyStateMachine): EventObject[] {
  * Paths from `xstate/graph` that cover every transition of `model`, not
  * only every state: for each state (reached by its shortest path) and each
  * event it accepts, one path that ends with that event. `events` limits
- * the events used (a backend that cannot produce some of them); all the
- * model names by default. States are told apart by value only, so the
+ * the events used (a backend that cannot produce some of them) and gives
+ * variants (the same type with different fields, each a path of its own);
+ * as a function it does so per model state. All the model names, without
+ * fields, by default. States are told apart by value only, so the
  * traversal ends even where context counts without bound, and a limit of
  * 10,000 states guards it anyway.
  *
@@ -45,12 +56,12 @@ export function modelEvents(model: AnyStateMachine): EventObject[] {
  * paths.map((p) => p.description) // ['"idle" --START--> "running"', '"running" --STOP--> "stopped"', ...]
  * ```
  */
-export function transitionPaths(model: AnyStateMachine, events: readonly EventObject[] = modelEvents(model)): { model: TestModel<any, any, any>; paths: TransitionPath[] } {
-  // `events` of createTestModel only gives payloads; `filterEvents` is what leaves the others out.
-  const allowed = new Set(events.map((e) => e.type));
+export function transitionPaths(model: AnyStateMachine, events: PathEvents = modelEvents(model)): { model: TestModel<any, any, any>; paths: TransitionPath[] } {
+  const eventsIn = (state: Snapshot<unknown>) => (typeof events === 'function' ? events(String((state as { value?: unknown }).value)) : events);
+  // `events` of createTestModel only gives variants; `filterEvents` is what leaves the others out.
   const testModel = createTestModel(model, {
-    events: events as never,
-    filterEvents: ((_state: unknown, event: EventObject) => allowed.has(event.type)) as never,
+    events: ((state: Snapshot<unknown>) => eventsIn(state)) as never,
+    filterEvents: ((state: Snapshot<unknown>, event: EventObject) => eventsIn(state).some((e) => eventLabel(e) === eventLabel(event))) as never,
     serializeState: serialize as never,
     limit: 10_000,
   });
@@ -61,7 +72,7 @@ export function transitionPaths(model: AnyStateMachine, events: readonly EventOb
     const prefix = shortest.get(serialize(state)) ?? [];
     for (const { event, state: next } of Object.values(transitions) as { event: EventObject; state: PathStep['state'] }[]) {
       if (!(state as { can(e: EventObject): boolean }).can(event)) continue;
-      paths.push({ description: `${key} --${event.type}--> ${serialize(next)}`, steps: [...prefix, { event, state: next }] });
+      paths.push({ description: `${key} --${eventLabel(event)}--> ${serialize(next)}`, steps: [...prefix, { event, state: next }] });
     }
   }
   return { model: testModel, paths };
@@ -79,13 +90,14 @@ export function transitionPaths(model: AnyStateMachine, events: readonly EventOb
  * scenarioPath(connectionModel, 'reconnects twice', ['OPEN', 'CONNECT_OK', 'LOSE', 'BACKOFF_ELAPSED', 'CONNECT_OK'])
  * ```
  */
-export function scenarioPath(model: AnyStateMachine, description: string, events: readonly string[], input?: unknown): TransitionPath {
+export function scenarioPath(model: AnyStateMachine, description: string, events: readonly (string | EventObject)[], input?: unknown): TransitionPath {
   let snapshot = getInitialSnapshot(model, input);
   const steps: PathStep[] = [{ event: { type: 'xstate.init' }, state: snapshot }];
-  for (const type of events) {
-    if (!snapshot.can({ type })) throw new Error(`scenario "${description}": model state ${serialize(snapshot)} does not accept ${type}`);
-    snapshot = getNextSnapshot(model, snapshot, { type });
-    steps.push({ event: { type }, state: snapshot });
+  for (const item of events) {
+    const event = typeof item === 'string' ? { type: item } : item;
+    if (!snapshot.can(event)) throw new Error(`scenario "${description}": model state ${serialize(snapshot)} does not accept ${eventLabel(event)}`);
+    snapshot = getNextSnapshot(model, snapshot, event);
+    steps.push({ event, state: snapshot });
   }
   return { description: `scenario: ${description}`, steps };
 }
@@ -143,7 +155,7 @@ export async function runPath(path: TransitionPath, runner: PathRunner): Promise
       await runner.exec(step.event, from ?? '(start)', to);
       await runner.check(to, step);
     } catch (error) {
-      throw new Error(`step ${from ?? '(start)'} --${step.event.type}--> ${to} (path ${path.description}): ${(error as Error).message}`, { cause: error });
+      throw new Error(`step ${from ?? '(start)'} --${eventLabel(step.event)}--> ${to} (path ${path.description}): ${(error as Error).message}`, { cause: error });
     }
     from = to;
   }
