@@ -28,7 +28,7 @@ export const EXAMPLE_WORKER_INPUT: WorkerInput = { consumerId: 'app:consumer', i
  * @example
  * ```ts
  * import { createActor } from 'xstate'
- * const consumer = createActor(consumerMachine, { input: EXAMPLE_INPUTS.consumer }).start()
+ * const consumer = createActor(consumerMachine, { input: EXAMPLE_CONSUMER_INPUT }).start()
  * consumer.getSnapshot().context.concurrency // 2
  * ```
  *
