@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -317,5 +318,50 @@ entries:
     }
     expect((await cli({ kinds }, 'publish', config, 'app:elsewhere', '1')).code).toBe(0);
     expect((await cli({ kinds }, 'info', config, 'app:elsewhere')).code).toBe(0);
+  });
+});
+
+describe('ops commands when the backend cannot be reached', () => {
+  it('fail with one line naming the driver, within its start_timeout, rather than waiting through reconnects', { timeout: 30_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'actorq-ops-down-'));
+    try {
+      const config = join(dir, 'down.yaml');
+      writeFileSync(
+        config,
+        `namespace: app\nentries:\n  - name: broker\n    kind: queue.driver.amqp\n    url: amqp://guest:guest@127.0.0.1:1/\n    reconnect_delay: 100ms\n    lifecycle: { start_timeout: 1s }\n  - name: q\n    kind: queue.queue\n    driver: app:broker\n`,
+      );
+      for (const argv of [
+        ['publish', config, 'app:q', '1'],
+        ['info', config, 'app:q'],
+        ['peek', config, 'app:q'],
+      ]) {
+        const r = await cli({}, ...argv);
+        expect(r.code, argv[0]).toBe(1);
+        expect(r.err, argv[0]).toMatch(/(error DRIVER_UNAVAILABLE: .*app:broker|app:q: .*app:broker)/);
+        expect(r.err).not.toMatch(/\n\s+at /);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a broker that accepts the connection and never answers is given up at the driver start_timeout', { timeout: 30_000 }, async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    const dir = mkdtempSync(join(tmpdir(), 'actorq-ops-silent-'));
+    try {
+      const config = join(dir, 'silent.yaml');
+      writeFileSync(
+        config,
+        `namespace: app\nentries:\n  - name: broker\n    kind: queue.driver.amqp\n    url: amqp://guest:guest@127.0.0.1:${port}/\n    connection_timeout: 4s\n    lifecycle: { start_timeout: 1s }\n  - name: q\n    kind: queue.queue\n    driver: app:broker\n`,
+      );
+      const r = await cli({}, 'publish', config, 'app:q', '1');
+      expect(r.code).toBe(1);
+      expect(r.err.trim()).toBe('error DRIVER_UNAVAILABLE: driver app:broker did not connect within 1000ms (its lifecycle.start_timeout)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      silent.close();
+    }
   });
 });
