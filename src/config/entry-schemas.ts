@@ -118,8 +118,9 @@ export const queueSchema = z
   .object({
     driver: z.string(),
     queue_name: z.string().min(1).optional(),
-    // Wippy's default and only codec; anything else would be silently ignored, so reject it.
-    codec: z.literal('json').optional(),
+    // JSON, Wippy's default codec (`json/plain` is Wippy's name for it); another codec
+    // (Wippy's `application/msgpack`) would be silently ignored, so reject it.
+    codec: z.enum(['json', 'json/plain']).optional(),
     driver_options: z.record(z.string(), z.unknown()).optional(),
     /** Legacy (seed) spelling of the current driver's `driver_options` section. */
     options: z.unknown().optional(),
