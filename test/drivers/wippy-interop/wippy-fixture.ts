@@ -72,7 +72,7 @@ export class WippyFixture {
    * content type, headers mapped by `buildPublishing`. Resolves once the
    * broker confirmed it.
    */
-  async publish(queue: string, body: unknown, headers: Readonly<Record<string, LuaHeaderValue>> = {}, id = randomUUID()): Promise<void> {
+  async publish(queue: string, body: unknown, headers: Readonly<Record<string, LuaHeaderValue>> = {}, id: string = randomUUID()): Promise<void> {
     const { properties, mandatory } = wippyPublishing(id, 'application/json', { timestamp: Math.floor(Date.now() / 1000), ...headers });
     // applyDefaultMessageTTL: the driver default when the message set none.
     const ttl = this.#driver.default_message_ttl ? goDurationMs(this.#driver.default_message_ttl) : undefined;
