@@ -24,6 +24,11 @@ export interface MetricsListen {
    * scrapes. @default []
    */
   readonly allowedHosts?: readonly string[];
+  /**
+   * Also serve prom-client's process and Node.js metrics (`process_*`, `nodejs_*`).
+   * @default true
+   */
+  readonly defaultMetrics?: boolean;
 }
 
 /**
@@ -45,7 +50,7 @@ export interface MetricsListen {
  * ```
  */
 export async function startMetricsServer(runtime: MetricsReader, where: MetricsListen): Promise<MetricsServer> {
-  const prom = createPrometheusMetrics();
+  const prom = createPrometheusMetrics(where.defaultMetrics === undefined ? {} : { defaultMetrics: where.defaultMetrics });
   const names = [where.host, ...(where.allowedHosts ?? [])];
   const hostAllowed = allowedHosts(names);
   const server: Server = createServer((req, res) => {

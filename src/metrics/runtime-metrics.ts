@@ -1,4 +1,4 @@
-import type { LatencyPercentiles } from './latency-sampler.ts';
+import type { LatencyHistogram, LatencyPercentiles } from './latency-sampler.ts';
 
 /** Lifecycle state of one supervised entry. */
 export interface EntryStatus {
@@ -14,7 +14,11 @@ export interface EntryStatus {
 export interface QueueMetrics {
   readonly id: string;
   readonly driver: string;
-  /** Messages this runtime handed to the driver for the queue. */
+  /**
+   * Messages this process published to the queue that the driver accepted
+   * (refused and failed publishes are not counted; nor are other
+   * processes' publishes: see `ready` for the backend's view).
+   */
   readonly published: number;
   /** Waiting in the backend (from the driver's `info`); undefined when the driver could not answer. */
   readonly ready: number | undefined;
@@ -48,6 +52,8 @@ export interface ConsumerMetrics {
   readonly buffered: number;
   /** Handler latency in ms, sampled (1 in 16), over the most recent samples. */
   readonly latency: LatencyPercentiles;
+  /** The same samples since the consumer was wired, as histogram buckets in seconds (Prometheus `actorq_consumer_handler_duration_seconds`). */
+  readonly latencyHistogram: LatencyHistogram;
 }
 
 /**

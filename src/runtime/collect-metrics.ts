@@ -48,6 +48,7 @@ export async function collectRuntimeMetrics(source: MetricsSource): Promise<Runt
       inFlight: pool.running,
       buffered: pool.buffered,
       latency: pool.latency.percentiles(),
+      latencyHistogram: pool.latency.histogram(),
     });
   }
   const queues = await Promise.all(

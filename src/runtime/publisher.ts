@@ -50,8 +50,10 @@ export interface PublishCallOptions {
  */
 export class Publisher {
   readonly #queues: () => ReadonlyMap<string, QueueBinding> | undefined;
-  /** Messages handed to each queue's driver, by queue ID (for metrics). */
+  /** Messages each queue's driver accepted (its publish resolved), by queue ID (for metrics). */
   readonly published = new Map<string, number>();
+  /** One "accepted one more" callback per queue, made once, so a publish allocates no closure for it. */
+  readonly #acceptedOne = new Map<string, () => void>();
 
   constructor(queues: () => ReadonlyMap<string, QueueBinding> | undefined) {
     this.#queues = queues;
@@ -67,8 +69,7 @@ export class Publisher {
       const headers = this.#headers(queueId, delay ? delay.headers : options?.headers, now);
       assertSize(body, bound, headers, headersBoundOf(headers), now, limitOf(binding), queueId);
       const message = new OutgoingMessage(body, headers, now, options?.id);
-      this.published.set(queueId, (this.published.get(queueId) ?? 0) + 1);
-      return binding.driver.publish(binding.declaration.name, [message], driverOptions(options, delay));
+      return binding.driver.publish(binding.declaration.name, [message], driverOptions(options, delay)).then(this.#countOne(queueId));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -96,11 +97,20 @@ export class Publisher {
         if (bound > headerRoom) assertSize(body, bound, headers, limit - headerRoom, now, limit, queueId);
         messages[i] = new OutgoingMessage(body, headers, now);
       }
-      this.published.set(queueId, (this.published.get(queueId) ?? 0) + bodies.length);
-      return binding.driver.publish(binding.declaration.name, messages, driverOptions(options, delay));
+      return binding.driver.publish(binding.declaration.name, messages, driverOptions(options, delay)).then(() => this.#count(queueId, messages.length));
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  #count(queueId: string, n: number): void {
+    this.published.set(queueId, (this.published.get(queueId) ?? 0) + n);
+  }
+
+  #countOne(queueId: string): () => void {
+    let one = this.#acceptedOne.get(queueId);
+    if (!one) this.#acceptedOne.set(queueId, (one = () => this.#count(queueId, 1)));
+    return one;
   }
 
   #headers(queueId: string, given: Readonly<Record<string, unknown>> | undefined, now: number) {

@@ -3,7 +3,7 @@ import { firstValueFrom, filter } from 'rxjs';
 import { createRuntime } from '../../src/runtime/create-runtime.ts';
 import { parseConfigText } from '../../src/config/load-config.ts';
 import { silentLogger } from '../../src/util/logger.ts';
-import { LatencySampler } from '../../src/metrics/latency-sampler.ts';
+import { LATENCY_BUCKETS, LatencySampler } from '../../src/metrics/latency-sampler.ts';
 import { startMetricsServer, parseListenAddress } from '../../src/metrics/metrics-server.ts';
 import { parseTraceparent } from '../../src/tracing/traceparent.ts';
 import { formatStatus } from '../../src/cli/status-command.ts';
@@ -29,7 +29,7 @@ describe('metrics', () => {
       await new Promise((r) => setTimeout(r, 1));
     });
     await runtime.start();
-    await runtime.metrics(); // switches latency sampling on
+    // No reading before the messages: latency is sampled from the first message on.
     await runtime.publishBatch('app:q', Array.from({ length: 64 }, (_, i) => ({ i })));
     await runtime.publish('app:q', { fail: true });
     await until(() => expect(runtime.consumerStats('app:c').acked + runtime.consumerStats('app:c').deadLettered).toBe(65));
@@ -39,6 +39,12 @@ describe('metrics', () => {
     expect(c.latency.samples).toBeGreaterThanOrEqual(3); // 1 in 16 of 65
     expect(c.latency.p50).toBeGreaterThan(0.5);
     expect(c.latency.p99).toBeGreaterThanOrEqual(c.latency.p50);
+    // The histogram holds the same samples: cumulative buckets, seconds.
+    expect(c.latencyHistogram.count).toBe(c.latency.samples);
+    expect(c.latencyHistogram.sum).toBeGreaterThan(c.latency.samples * 0.0005);
+    const counts = c.latencyHistogram.buckets.map((b) => b.count);
+    expect(counts).toEqual([...counts].sort((a, b) => a - b));
+    expect(counts.at(-1)).toBeLessThanOrEqual(c.latencyHistogram.count);
     expect(m.queues.find((q) => q.id === 'app:q')).toMatchObject({ published: 65, ready: 0, acked: 64, deadLettered: 1 });
     expect(m.queues.find((q) => q.id === 'app:dlq')).toMatchObject({ ready: 1 });
     expect(m.entries).toEqual(expect.arrayContaining([{ id: 'app:c', kind: 'consumer', state: 'running' }, { id: 'app:mem', kind: 'driver', state: 'running.connected' }]));
@@ -57,7 +63,13 @@ describe('metrics', () => {
       expect(text).toContain('actorq_queue_published_total{queue="app:q"} 1');
       expect(text).toContain('actorq_consumer_acked_total{consumer="app:c",queue="app:q"} 1');
       expect(text).toContain('actorq_entry_state{entry="app:c",kind="consumer",state="running"} 1');
-      expect(text).toMatch(/actorq_consumer_handler_latency_seconds\{consumer="app:c",queue="app:q",quantile="0.99"\}/);
+      expect(text).toContain('# TYPE actorq_consumer_handler_duration_seconds histogram');
+      expect(text).toMatch(/actorq_consumer_handler_duration_seconds_bucket\{consumer="app:c",queue="app:q",le="\+Inf"\} \d+/);
+      expect(text).toMatch(/actorq_consumer_handler_duration_seconds_count\{consumer="app:c",queue="app:q"\} \d+/);
+      expect(text).not.toContain('quantile=');
+      // Process and Node.js metrics from the same endpoint.
+      expect(text).toMatch(/^process_cpu_user_seconds_total \d/m);
+      expect(text).toMatch(/^nodejs_heap_size_used_bytes \d/m);
       const status = (await (await fetch(`${server.url}/status`)).json()) as { runtime: string };
       expect(status.runtime).toBe('running');
       expect((await fetch(`${server.url}/nope`)).status).toBe(404);
@@ -67,10 +79,16 @@ describe('metrics', () => {
     }
   });
 
-  it('latency sampler keeps percentiles over a bounded ring', () => {
+  it('latency sampler keeps percentiles over a bounded ring, and every sample in cumulative buckets', () => {
     const s = new LatencySampler(100);
     for (let i = 1; i <= 1000; i++) s.record(i);
     expect(s.percentiles()).toEqual({ p50: 950, p95: 995, p99: 999, samples: 100 });
+    const h = s.histogram();
+    expect(h.count).toBe(1000);
+    expect(h.sum).toBeCloseTo(500.5, 6);
+    const le = (bound: number) => h.buckets.find((b) => b.le === bound)!.count;
+    expect([le(0.0005), le(0.001), le(0.01), le(0.1), le(1), le(60)]).toEqual([0, 1, 10, 100, 1000, 1000]);
+    expect(h.buckets.map((b) => b.le)).toEqual([...LATENCY_BUCKETS]);
   });
 
   it('parses listen addresses', () => {
