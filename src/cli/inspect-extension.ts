@@ -1,14 +1,20 @@
 import { ActorqError } from '../errors/actorq-error.ts';
 import { parseOrigin } from '../inspect/bridge-access.ts';
 import { createInspectionFeed } from '../inspect/inspection-feed.ts';
+import { messageActivityKinds } from '../inspect/message-activity.ts';
+import { builtinKinds } from '../kinds/builtin-kinds.ts';
 import { startInspector, type LocalInspector } from '../inspect/inspector-server.ts';
 import type { RunExtension } from './run-extensions.ts';
 
 /**
  * `actorq run --inspect [--inspect-port 5678] [--inspect-payloads]
- * [--inspect-origin <origin>]...`: the Stately inspector bridge on
- * loopback, fed by the runtime's root actor, so every driver, queue,
- * consumer and worker shows its lifecycle live.
+ * [--inspect-origin <origin>]... [--inspect-messages [--inspect-messages-every 10]]`:
+ * the Stately inspector bridge on loopback, fed by the runtime's root
+ * actor, so every driver, queue, consumer and worker shows its lifecycle
+ * live. `--inspect-messages` (which implies `--inspect`) adds a sample of
+ * the messages, one in `--inspect-messages-every`, as events on their
+ * consumer (`message-activity.ts`: a side channel at the driver boundary,
+ * nothing on the consumer's hot path; without the flag nothing is wrapped).
  *
  * The feed is attached in `configure` (before the runtime exists), so the
  * actors' first states are kept for the page; the server starts at the
@@ -26,9 +32,16 @@ export function inspectExtension(): RunExtension {
       'inspect-port': { type: 'string', default: '5678' },
       'inspect-payloads': { type: 'boolean', default: false },
       'inspect-origin': { type: 'string', multiple: true },
+      'inspect-messages': { type: 'boolean', default: false },
+      'inspect-messages-every': { type: 'string', default: '10' },
     },
     configure(options, values) {
-      if (!values['inspect']) return options;
+      const messages = Boolean(values['inspect-messages']);
+      if (!values['inspect'] && !messages) return options;
+      const every = String(values['inspect-messages-every']);
+      if (!/^\d+$/.test(every) || Number(every) < 1) {
+        throw new ActorqError('CONFIG_INVALID', `--inspect-messages-every: expected a whole number of messages (1 or more), got "${every}"`);
+      }
       const port = Number(values['inspect-port']);
       if (!/^\d+$/.test(String(values['inspect-port'])) || port < 1 || port > 65535) {
         throw new ActorqError('CONFIG_INVALID', `--inspect-port: expected a port number (1-65535), got "${String(values['inspect-port'])}"`);
@@ -40,7 +53,9 @@ export function inspectExtension(): RunExtension {
       // Reported by `listen`; until then the rejection is not unhandled.
       pending.catch(() => undefined);
       // createRuntime sanitizes what the inspector sees unless payloads are asked for.
-      return { ...options, inspect: feed.inspect, inspectPayloads: payloads };
+      const inspected = { ...options, inspect: feed.inspect, inspectPayloads: payloads };
+      if (!messages) return inspected;
+      return { ...inspected, kinds: messageActivityKinds(options.kinds ?? builtinKinds, (a) => feed.activity(a), { every: Number(every), payloads }) };
     },
     async listen(_runtime, values, io) {
       if (!pending) return undefined;

@@ -16,7 +16,7 @@ import { runExtensions, type RunExtension } from './run-extensions.ts';
 export const runCommand: CliCommand = {
   summary: 'start the configured drivers, queues and consumers until a signal',
   usage:
-    'actorq run [--root <dir>] [--strict] [--log-level debug|info|warn|error] [--inspect [--inspect-port 5678] [--inspect-payloads] [--inspect-origin <origin>]...] [--metrics [host:port] [--metrics-host <name>]...] <files|dirs...>',
+    'actorq run [--root <dir>] [--strict] [--log-level debug|info|warn|error] [--inspect [--inspect-port 5678] [--inspect-payloads] [--inspect-origin <origin>]... [--inspect-messages [--inspect-messages-every <n>]]] [--metrics [host:port] [--metrics-host <name>]...] <files|dirs...>',
   help: `Starts every auto_start entry (and what it depends on) and runs until
 SIGINT or SIGTERM, then stops gracefully: consumers drain first, then
 queues, then drivers. A second signal exits at once (130 / 143).
@@ -31,6 +31,10 @@ options:
   --inspect-port <port>   its port (default 5678)
   --inspect-payloads      let message bodies and headers reach the inspector
   --inspect-origin <url>  another page origin allowed to connect (repeatable)
+  --inspect-messages      also show a sample of the messages (delivered, acked,
+                          requeued, dead-lettered, released) on their consumer,
+                          bodies redacted; implies --inspect
+  --inspect-messages-every <n>  one message in n (default 10)
   --metrics [address]     serve /metrics (Prometheus) and /status (JSON);
                           address: host:port, a port, or an http:// URL;
                           alone: 127.0.0.1:9464 (write --metrics=<address>

@@ -1,6 +1,7 @@
 import type { InspectionEvent, Observer } from 'xstate';
 import { ReplayBuffer, type ReplayLimits } from './replay-buffer.ts';
-import { createWireConverter } from './stately-wire.ts';
+import type { MessageActivity } from './message-activity.ts';
+import { createWireConverter, syntheticEventJson } from './stately-wire.ts';
 
 /** Options of {@link createInspectionFeed}. */
 export interface InspectionFeedOptions {
@@ -28,6 +29,12 @@ export interface InspectionFeed {
   flush(): void;
   /** What a client connecting now should receive, in order. */
   replay(): string[];
+  /**
+   * Shows one sampled message step (`--inspect-messages`) as an event on its
+   * consumer's actor. Sent to the clients connected now only: the replay for
+   * late clients keeps the lifecycle, not message traffic.
+   */
+  activity(activity: MessageActivity): void;
   /** Calls `listener` with every new record; returns the unsubscribe. */
   subscribe(listener: (json: string) => void): () => void;
   /** What is kept, for diagnostics. */
@@ -50,12 +57,18 @@ export function createInspectionFeed(options: InspectionFeedOptions = {}): Inspe
   const wire = createWireConverter({ payloads: options.payloads, maxRecordBytes: options.maxRecordBytes });
   const buffer = new ReplayBuffer(options.limits);
   const listeners = new Set<(json: string) => void>();
+  /** Actors by name (registry ID), for message activity. */
+  const sessions = new Map<string, { sessionId: string; rootId: string | undefined }>();
   let failures = 0;
 
+  const send = (json: string) => {
+    for (const listener of listeners) listener(json);
+  };
   const publish = (records: ReturnType<typeof wire.flush>) => {
     for (const record of records) {
+      if (record.kind === 'actor' && record.name !== undefined) sessions.set(record.name, { sessionId: record.sessionId, rootId: record.rootId });
       buffer.add(record);
-      for (const listener of listeners) listener(record.json);
+      send(record.json);
     }
   };
 
@@ -72,6 +85,11 @@ export function createInspectionFeed(options: InspectionFeedOptions = {}): Inspe
       },
     },
     flush: () => publish(wire.flush()),
+    activity(activity) {
+      if (listeners.size === 0) return;
+      const target = sessions.get(activity.consumer);
+      if (target) send(syntheticEventJson(target, { ...activity }));
+    },
     replay: () => buffer.replay(),
     subscribe(listener) {
       listeners.add(listener);

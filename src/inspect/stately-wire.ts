@@ -23,6 +23,9 @@ export interface WireRecord {
   readonly json: string;
   /** For snapshots: the actor's status (`active`, `done`, `error`, `stopped`). */
   readonly status?: string;
+  /** For registrations: the actor's name (its `systemId`, else its id) and its root's session. */
+  readonly name?: string;
+  readonly rootId?: string;
 }
 
 /** Options of {@link createWireConverter}. */
@@ -136,7 +139,7 @@ export function createWireConverter(options: WireOptions = {}) {
       createdAt: Date.now().toString(),
       _version: WIRE_VERSION,
     });
-    return { kind: 'actor', sessionId: ref.sessionId, json };
+    return { kind: 'actor', sessionId: ref.sessionId, json, name, rootId };
   };
 
   const flush = (): WireRecord[] => {
@@ -167,6 +170,15 @@ export function createWireConverter(options: WireOptions = {}) {
   };
 
   return { convert, flush };
+}
+
+/**
+ * An `@xstate.event` record the bridge makes up itself, for an event the
+ * actor never received: sampled message activity (`--inspect-messages`),
+ * shown on the consumer's actor. `event` must already be sanitized.
+ */
+export function syntheticEventJson(target: { sessionId: string; rootId: string | undefined }, event: Record<string, unknown>): string {
+  return JSON.stringify({ type: '@xstate.event', sessionId: target.sessionId, rootId: target.rootId, id: null, createdAt: Date.now().toString(), _version: WIRE_VERSION, event });
 }
 
 /** A converter made by {@link createWireConverter}. */
