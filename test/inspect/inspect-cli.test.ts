@@ -55,6 +55,12 @@ describe('actorq run --inspect (subprocess)', { timeout: 60_000 }, () => {
     expect((await client.closed).code).toBe(1001);
     const tree = buildTree(client.messages);
     for (const id of ['actorq', 'app.queue:memory_driver', 'app.queue:tasks', 'app.queue:task_consumer']) expect(byName(tree, id)?.value, id).toBe('stopped');
+    // Every lifecycle actor (workers included) shows stopped; every other actor (invoked waits) has ended.
+    const lifecycle = [...tree.values()].filter((n) => n.name === 'actorq' || n.name.startsWith('app.queue:'));
+    expect(lifecycle.filter((n) => n.name.includes('#worker-')).length).toBeGreaterThan(0);
+    for (const node of lifecycle) expect(node.value, node.name).toBe('stopped');
+    // (A lifecycle actor stays alive in `stopped`: the runtime can start again.)
+    for (const node of tree.values()) if (!lifecycle.includes(node)) expect(node.status, node.name).not.toBe('active');
   });
 
   it('a bad --inspect-origin or --inspect-port is a usage error (exit 2) naming the flag', async () => {
