@@ -5,6 +5,7 @@ import { silentLogger } from '../../src/util/logger.ts';
 import { startInspector, type LocalInspector } from '../../src/inspect/inspector-server.ts';
 import { until } from '../model/runtime-targets.ts';
 import { buildTree, byName, probe } from './ws-probe.ts';
+import { AMQP_URL, destroyQueue } from '../drivers/amqp/broker-helpers.ts';
 
 // The inspector must show the whole life: a client that connects late
 // builds the full tree, and a client connected at stop sees every actor
@@ -72,6 +73,36 @@ describe('inspector bridge: the whole life', () => {
     for (const id of ['actorq', 'app:mem', 'app:q', 'app:c', 'app:c#worker-0', 'app:c#worker-1', 'app:c#worker-2']) {
       expect(byName(tree, id)?.value, id).toBe('stopped');
     }
+  });
+
+  it('drivers too: a broker driver and its connection actor show their last state (stopped, closed) at a client connected at stop', { timeout: 30_000 }, async () => {
+    const inspector = await startInspector({ port: 0 });
+    cleanup.push(() => inspector.stop());
+    const queue = `inspect_${process.pid}_${Date.now().toString(36)}`;
+    cleanup.push(() => destroyQueue(queue).catch(() => {}));
+    const registry = parseConfigText(
+      `namespace: b
+entries:
+  - { name: rabbit, kind: queue.driver.amqp, url: "${AMQP_URL}", lifecycle: { auto_start: true } }
+  - { name: q, kind: queue.queue, driver: b:rabbit, queue_name: ${queue} }
+  - { name: c, kind: queue.consumer, queue: b:q, func: b:h, lifecycle: { auto_start: true } }
+`,
+      '<inline>',
+      { extraFunctionIds: ['b:h'] },
+    );
+    const runtime = createRuntime({ registry, functions: { 'b:h': async () => {} }, logger: silentLogger, inspect: inspector.inspect });
+    cleanup.push(() => runtime.stop());
+    await runtime.start();
+    const url = new URL(inspector.url);
+    url.protocol = 'ws:';
+    const client = probe(url.href);
+    await client.opened;
+    await until(() => expect(byName(buildTree(client.messages), 'b:rabbit#connection')?.value).toBe('connected'));
+    await runtime.stop();
+    await inspector.stop();
+    const tree = buildTree(client.messages);
+    for (const id of ['actorq', 'b:rabbit', 'b:q', 'b:c', 'b:c#worker-0']) expect(byName(tree, id)?.value, id).toBe('stopped');
+    expect(byName(tree, 'b:rabbit#connection')?.value).toBe('closed');
   });
 
   it('stop() ends a client that does not answer the close handshake, within closeTimeoutMs', async () => {
