@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test } from 'vitest';
+import { afterAll, expect, test } from 'vitest';
 import { createRuntime } from '../../src/runtime/create-runtime.ts';
 import { recordingLogger } from './lua-test-kit.ts';
 
@@ -14,8 +14,14 @@ const STUCK_LUA = `return function(b)
   return (("a"):rep(40)):find(("a*"):rep(12) .. "b")
 end`;
 
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
 function config(): string {
   const dir = mkdtempSync(join(tmpdir(), 'actorq-lua-loop-'));
+  dirs.push(dir);
   writeFileSync(join(dir, 'stuck.lua'), STUCK_LUA);
   writeFileSync(
     join(dir, 'runtime.yaml'),

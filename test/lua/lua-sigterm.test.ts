@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,14 +19,17 @@ const prefix = uniquePrefix('lua-sigterm');
 const STOP_TIMEOUT_MS = 2000;
 
 let child: ChildProcess | undefined;
+const dirs: string[] = [];
 afterAll(async () => {
   // Also when the test timed out: never leave the child running.
   child?.kill('SIGKILL');
   await deletePrefix(prefix);
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
 function writeConfig(withConsumer: boolean): string {
   const dir = mkdtempSync(join(tmpdir(), 'actorq-lua-sigterm-'));
+  dirs.push(dir);
   writeFileSync(join(dir, 'stuck.lua'), 'return function() return (("a"):rep(40)):find(("a*"):rep(12) .. "b") end');
   const consumer = `
   - { name: stuck, kind: function.lua, source: file://stuck.lua, timeout: 0 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FunctionEntry } from '../../src/config/entry-types.ts';
@@ -107,7 +107,12 @@ export async function loadLua(
     base_dir: dir,
     options: { source: 'file://handler.lua', ...options },
   };
-  return loadLuaFunction(entry, { logger });
+  try {
+    return await loadLuaFunction(entry, { logger });
+  } finally {
+    // Loading read every file (the isolates get the text): the directory is no longer needed.
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Runs the handler and reports `ack` with its value or `nack` with the error. */
