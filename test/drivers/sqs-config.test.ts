@@ -70,6 +70,7 @@ describe('sqs driver: configuration', () => {
       header_overflow: 'error',
     });
     expect(sqsQueueOptionsSchema.parse({})).toEqual({ header_overflow: 'error' });
+    expect(o({ visibility_timeout: '2m', wait_time_seconds: 5 })).toMatchObject({ visibility_timeout: 120, wait_time_seconds: 5 });
   });
 
   it('a driver without a region anywhere is a config error naming the field; AWS_REGION or an endpoint supplies one', () => {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { CreateQueueCommand, DeleteQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { Runtime } from '../../src/runtime/create-runtime.ts';
 import type { SqsDriver } from '../../src/drivers/sqs/sqs-driver.ts';
 import { PublishRejectedError } from '../../src/errors/lifecycle-errors.ts';
@@ -29,8 +29,8 @@ afterAll(async () => {
   await stopServer();
 }, 30_000);
 
-async function startedDriver(): Promise<SqsDriver> {
-  const d = makeDriver((await server()).endpoint);
+async function startedDriver(extra: Record<string, unknown> = {}): Promise<SqsDriver> {
+  const d = makeDriver((await server()).endpoint, extra);
   drivers.push(d);
   await d.start();
   return d;
@@ -157,6 +157,53 @@ describe('sqs under the runtime', { timeout: 60_000 }, () => {
     expect(new Set(ids).size).toBe(total);
     // Released, not failed: no attempt counted on any of them.
     expect([...again.values()].filter((a) => a !== undefined)).toEqual([]);
+  });
+});
+
+describe('sqs declare', { timeout: 30_000 }, () => {
+  it('creates a missing queue with the driver retention and visibility timeout (the queue may set its own); never changes an existing one', async () => {
+    const d = await startedDriver({ visibility_timeout: 7, wait_time_seconds: 2, message_retention_period: '1h' });
+    const [a, b] = [queueName('sqsdecla'), queueName('sqsdeclb')];
+    await d.declare({ id: 's:a', name: a, options: {} });
+    await d.declare({ id: 's:b', name: b, options: { visibility_timeout: 9, default_visibility_timeout: 11 } });
+    expect(d.queues.get(a)).toMatchObject({ visibilitySeconds: 7, waitSeconds: 2, fifo: false });
+    expect(d.queues.get(b)).toMatchObject({ visibilitySeconds: 9, waitSeconds: 2 });
+    const sdk = plainClient((await server()).endpoint);
+    try {
+      const attributes = async (name: string) =>
+        (await sdk.send(new GetQueueAttributesCommand({ QueueUrl: await queueUrl(sdk, name), AttributeNames: ['VisibilityTimeout', 'MessageRetentionPeriod'] }))).Attributes;
+      expect(await attributes(a)).toEqual({ VisibilityTimeout: '7', MessageRetentionPeriod: '3600' });
+      expect(await attributes(b)).toEqual({ VisibilityTimeout: '11', MessageRetentionPeriod: '3600' });
+      // Declared again by a driver with other settings: the queue stays as it is.
+      const other = await startedDriver({ visibility_timeout: 60, message_retention_period: '2h' });
+      await other.declare({ id: 's:a', name: a, options: {} });
+      expect(await attributes(a)).toEqual({ VisibilityTimeout: '7', MessageRetentionPeriod: '3600' });
+    } finally {
+      sdk.destroy();
+    }
+  });
+});
+
+describe('sqs cancel', { timeout: 30_000 }, () => {
+  it('leaves a long poll out instead of aborting it: what it brings back goes to the next consumer at once, not after a visibility timeout', async () => {
+    const d = await startedDriver();
+    const name = queueName('sqscancel');
+    await d.declare({ id: 's:c', name, options: { wait_time: 5, visibility_timeout: 30 } });
+    const first = d.consume(name, { consumerId: 'first', maxUnsettled: 5 });
+    first.request(5);
+    await sleep(300); // its long poll is out, on an empty queue
+    await first.cancel();
+    await d.publish(name, [{ id: 'm', body: 1, headers: {} }]);
+    const second = d.consume(name, { consumerId: 'second', maxUnsettled: 5 });
+    const got = collect(second, 1, 10_000);
+    second.request(5);
+    const [m] = await got;
+    expect(m!.id).toBe('m');
+    expect(m!.headers['attempts']).toBeUndefined();
+    await second.ack(m!);
+    await second.cancel();
+    // Both leave the driver once nothing is held and no receive is out.
+    await eventually(() => d.openConsumptions === 0, 15_000, 'consumptions finished');
   });
 });
 

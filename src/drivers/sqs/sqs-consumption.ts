@@ -170,9 +170,16 @@ export class SqsConsumption implements Consumption {
     return done;
   }
 
+  /**
+   * Stops deliveries at once. Receives still out are not aborted: one that
+   * SQS already answered would leave its messages hidden for a visibility
+   * timeout, and an emulator keeps an abandoned long poll taking messages.
+   * What they bring back is released, never delivered; the driver's stop
+   * aborts what is left (see {@link SqsConsumption.close}).
+   */
   cancel(): Promise<void> {
     if (this.#active) this.#stop();
-    return Promise.allSettled([...this.#receiving]).then(() => undefined);
+    return Promise.resolve();
   }
 
   /** @internal The connection is back: receive again. */
@@ -181,12 +188,14 @@ export class SqsConsumption implements Consumption {
   }
 
   /**
-   * @internal Driver stop: cancels, lets moves under way finish, gives
-   * back what is still held (nothing, after a consumer drained), and
+   * @internal Driver stop: cancels, aborts receives still out, lets moves
+   * under way finish, gives back what is still held (nothing, after a consumer drained), and
    * flushes pending settles, all while the endpoint is still usable.
    */
   async close(): Promise<void> {
     await this.cancel();
+    this.#abort.abort();
+    await Promise.allSettled([...this.#receiving]);
     if (this.#moving.size > 0) await Promise.allSettled([...this.#moving]);
     const held = [...this.#held].filter((d) => !d.settled);
     if (held.length > 0) await this.release(held).catch(() => {});
@@ -197,8 +206,8 @@ export class SqsConsumption implements Consumption {
   #stop(): void {
     this.#active = false;
     this.#credit = 0;
-    this.#abort.abort();
     if (!this.#subject.closed) this.#subject.complete();
+    this.#flushDone();
     this.#maybeLeave();
   }
 
@@ -207,6 +216,7 @@ export class SqsConsumption implements Consumption {
     this.#credit = 0;
     this.#abort.abort();
     if (!this.#subject.closed) this.#subject.error(error);
+    this.#flushDone();
     this.#maybeLeave();
   }
 
@@ -272,7 +282,7 @@ export class SqsConsumption implements Consumption {
     if (!this.#active) {
       // Cancelled while the call was out: never handed to anyone.
       this.#finish(slot, undefined);
-      if (batch.length > 0) await this.release(batch).catch(() => {});
+      if (batch.length > 0) this.#giveBack(batch);
       return;
     }
     if (this.#held.size > 0) this.#heartbeat.start();
@@ -307,10 +317,24 @@ export class SqsConsumption implements Consumption {
     this.#slots = slots.filter((s) => !s.done);
   }
 
+  /** Hands out a finished receive's messages; after a cancel (they waited for an earlier receive) they go back instead. */
   #emit(slot: ReceiveSlot): void {
     const batch = slot.batch;
     slot.batch = undefined;
-    if (batch && batch.length > 0 && !this.#subject.closed) this.#subject.next(batch);
+    if (!batch || batch.length === 0) return;
+    if (this.#active && !this.#subject.closed) this.#subject.next(batch);
+    else this.#giveBack(batch);
+  }
+
+  /** Releases messages never handed out; a driver stop waits for it. */
+  #giveBack(batch: SqsDelivery[]): void {
+    const done: Promise<void> = this.release(batch)
+      .catch(() => {})
+      .finally(() => {
+        this.#moving.delete(done);
+        this.#maybeLeave();
+      });
+    this.#moving.add(done);
   }
 
   #setAside(message: UndecodableMessage, receivedAt: number): void {

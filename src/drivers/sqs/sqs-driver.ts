@@ -86,6 +86,11 @@ export class SqsDriver implements Driver {
     this.connection.supervisor.adopt(driverActor, `${this.id}#connection`);
   }
 
+  /** @internal Consumptions not yet finished (cancelled ones stay until they hold nothing and no receive is out). */
+  get openConsumptions(): number {
+    return this.#consumptions.size;
+  }
+
   /** Region and endpoint, never credentials. */
   get target(): string {
     return this.connection.target;

@@ -82,6 +82,10 @@ export const sqsDriverSchema = z
     message_retention_period: secondsSchema(60, 1_209_600).optional(),
     /** `DelaySeconds` of queues this driver creates (0 to 900). */
     default_delay_seconds: secondsSchema(0, 900).optional(),
+    /** `visibility_timeout` of this driver's queues that set none (Wippy's driver field). @default 30 (seconds) */
+    visibility_timeout: secondsSchema(1, 43_200).optional(),
+    /** `wait_time` of this driver's queues that set none (Wippy's driver field). @default 20 (seconds) */
+    wait_time_seconds: secondsSchema(0, 20).optional(),
     /** First wait after the endpoint became unreachable. @default 1s */
     reconnect_delay: durationSchema.default(1_000),
     /** Cap of the growing wait between reachability probes. @default 30s */

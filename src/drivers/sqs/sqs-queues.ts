@@ -84,7 +84,8 @@ export class SqsQueues {
     if (fifo) attributes['FifoQueue'] = 'true';
     if (this.#options.message_retention_period !== undefined) attributes['MessageRetentionPeriod'] = String(this.#options.message_retention_period);
     if (this.#options.default_delay_seconds !== undefined) attributes['DelaySeconds'] = String(this.#options.default_delay_seconds);
-    const created = options.default_visibility_timeout ?? options.visibility_timeout;
+    const visibility = options.visibility_timeout ?? this.#options.visibility_timeout;
+    const created = options.default_visibility_timeout ?? visibility;
     if (created !== undefined) attributes['VisibilityTimeout'] = String(created);
     const url = await this.#resolve(send, declaration.name, attributes, declaration.id);
     const queue: SqsQueue = {
@@ -93,8 +94,8 @@ export class SqsQueues {
       name: declaration.name,
       fifo,
       overflow: options.header_overflow,
-      visibilitySeconds: options.visibility_timeout ?? DEFAULT_VISIBILITY_TIMEOUT_S,
-      waitSeconds: options.wait_time ?? DEFAULT_WAIT_TIME_S,
+      visibilitySeconds: visibility ?? DEFAULT_VISIBILITY_TIMEOUT_S,
+      waitSeconds: options.wait_time ?? this.#options.wait_time_seconds ?? DEFAULT_WAIT_TIME_S,
     };
     this.#byName.set(declaration.name, queue);
     return queue;
