@@ -54,7 +54,7 @@ describe('specs/invalid', () => {
 });
 
 describe('valid specs', () => {
-  it.each(['seed', 'examples'])('specs/%s loads, with its functions', async (dir) => {
+  it.each(['seed', 'examples', 'wippy'])('specs/%s loads, with its functions', async (dir) => {
     const registry = await loadConfig([join(specs, dir)]);
     const functions = await loadFunctions(registry);
     expect(registry.entries.size).toBeGreaterThan(0);
