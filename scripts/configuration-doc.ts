@@ -18,7 +18,7 @@ of its kind, listed below. Unknown fields are errors. A field written as
 \`key:\` with no value counts as not set.
 
 \`\`\`yaml
-# yaml-language-server: $schema=https://unpkg.com/actorq/schema/actorq.schema.json
+# yaml-language-server: $schema=../node_modules/actorq/schema/actorq.schema.json
 namespace: app.queue
 entries:
   - name: tasks
@@ -27,14 +27,17 @@ entries:
 \`\`\`
 
 **Editor support.** The first line above points YAML editors that use
-yaml-language-server (VS Code's YAML extension, Neovim, Helix, JetBrains)
-at the JSON Schema shipped with the package, for completion, hover text
-and checking as you type. In an app that installed actorq the local copy
-works offline: \`# yaml-language-server: $schema=./node_modules/actorq/schema/actorq.schema.json\`
-(the path is relative to the YAML file). \`npx actorq schema\` prints the
-same schema. It checks the shape of each file; \`actorq validate\` checks
-everything else (references between entries, dependency cycles, duplicate
-IDs, handler files, rules across fields).
+yaml-language-server (VS Code's YAML extension, Neovim, Helix, Zed) at the
+JSON Schema shipped in the package, for completion, hover text and
+checking as you type. The path is relative to the YAML file (here a file in
+\`config/\` beside \`node_modules/\`); a URL where you host the file works too.
+\`npx actorq schema\` prints the same schema (\`npx actorq schema > actorq.schema.json\`
+to keep a copy), and the package exports it as \`actorq/schema.json\`. It
+checks the shape of each file; \`actorq validate\` checks everything else
+(references between entries, dependency cycles, duplicate IDs, handler
+files, rules across fields). The schema knows the built-in kinds; kinds an
+app adds in code are not in it (\`registryJsonSchema(kinds)\` makes one that
+has them).
 
 **Durations** are a number of milliseconds or a string such as \`500ms\`,
 \`10s\`, \`1m30s\` or \`1.5h\` (units \`ns\`, \`us\`, \`ms\`, \`s\`, \`m\`, \`h\`), at
@@ -42,13 +45,14 @@ most about 24.8 days. Defaults below are shown the same way.
 
 **Loading a directory.** \`actorq run config/\`, \`actorq validate config/\` and
 \`createRuntime({ files: ['config/'] })\` read the \`*.yaml\` and \`*.yml\` files
-directly in the directory that are registry files (they have \`namespace\` and
-\`entries\` at the top level); other YAML files (\`docker-compose.yml\`,
-\`pnpm-lock.yaml\`) are skipped, with a debug log line. Subdirectories are not
-read unless you pass \`--recursive\` (\`recursive: true\` in code); even then
-hidden directories, \`node_modules\` and directories named \`invalid\` are
-left out. A file named on its own is always read, and must be a registry
-file.
+directly in the directory, in sorted order. Subdirectories are not read:
+name each directory to load (\`actorq run config/ config/queues/\`), so
+example, fixture or \`invalid/\` folders below a configuration never join it.
+A YAML file there that is plainly something else, whose top level has
+neither \`namespace\` nor \`entries\` (\`docker-compose.yml\`, \`pnpm-lock.yaml\`,
+an empty file), is skipped with a debug log line; one with a YAML syntax
+error, or with only one of the two keys, is reported, so a broken registry
+file is never silently left out. A file named on its own is always read.
 `;
 
 /** The Markdown reference for a registry JSON Schema (see `registryJsonSchema`). */

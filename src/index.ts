@@ -33,6 +33,8 @@ export type {
 export type { Registry } from './config/registry.ts';
 export { loadConfig, parseConfigText } from './config/load-config.ts';
 export type { LoadConfigOptions } from './config/load-config.ts';
+export { registryJsonSchema } from './config/json-schema.ts';
+export type { JsonSchema, FieldNotes, RegistryJsonSchemaOptions } from './config/json-schema.ts';
 export { ActorqError } from './errors/actorq-error.ts';
 export type { ActorqErrorCode } from './errors/actorq-error.ts';
 export { ConfigError, formatConfigIssue } from './errors/config-error.ts';
@@ -52,13 +54,15 @@ export type { Operator as PolicyOperator } from './security/condition-operators.
 export { sanitizingObserver, sanitizeInspectionEvent } from './inspect/sanitize-inspection.ts';
 export type { SanitizeOptions } from './inspect/sanitize-inspection.ts';
 export { startInspector } from './inspect/inspector-server.ts';
+export { messageActivityKinds } from './inspect/message-activity.ts';
+export type { MessageActivity, MessageActivityOptions, MessageActivityType } from './inspect/message-activity.ts';
 export type { LocalInspector, StartInspectorOptions } from './inspect/inspector-server.ts';
 export { topologyDiagram } from './inspect/topology-diagram.ts';
 export { MACHINES, machineDefinition } from './inspect/machine-definitions.ts';
 export { startMetricsServer } from './metrics/metrics-server.ts';
-export type { MetricsServer } from './metrics/metrics-server.ts';
+export type { MetricsServer, MetricsListen } from './metrics/metrics-server.ts';
 export type { RuntimeMetrics, QueueMetrics, ConsumerMetrics, EntryStatus } from './metrics/runtime-metrics.ts';
-export type { LatencyPercentiles } from './metrics/latency-sampler.ts';
+export type { LatencyPercentiles, LatencyHistogram } from './metrics/latency-sampler.ts';
 export { newTraceparent, parseTraceparent } from './tracing/traceparent.ts';
 export type { TraceparentParts } from './tracing/traceparent.ts';
 
