@@ -7,6 +7,7 @@ import { bridgeAccess, newToken } from './bridge-access.ts';
 import { bridgePage } from './bridge-page.ts';
 import { createInspectionFeed, type InspectionFeed } from './inspection-feed.ts';
 import type { ReplayLimits } from './replay-buffer.ts';
+import type { MessageActivity } from './message-activity.ts';
 
 /** A local Stately inspector bridge. See {@link startInspector}. */
 export interface LocalInspector {
@@ -18,6 +19,11 @@ export interface LocalInspector {
   readonly token: string;
   /** The XState inspection observer to hand to `createRuntime({ inspect })`. */
   readonly inspect: Observer<InspectionEvent>;
+  /**
+   * Shows one sampled message step on its consumer: pass it to
+   * `messageActivityKinds(kinds, inspector.activity)` to watch deliveries.
+   */
+  readonly activity: (activity: MessageActivity) => void;
   /** Clients connected now. */
   readonly clients: number;
   /**
@@ -156,6 +162,7 @@ export async function startInspector(options: StartInspectorOptions = {}): Promi
     wsUrl: `ws://127.0.0.1:${port}/${query}`,
     token,
     inspect: feed.inspect,
+    activity: (activity) => feed.activity(activity),
     get clients() {
       return clients.size;
     },

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { inspectExtension } from '../../src/cli/inspect-extension.ts';
 import { parseConfigText } from '../../src/config/load-config.ts';
 import { messageActivityKinds, type MessageActivity } from '../../src/inspect/message-activity.ts';
-import type { LocalInspector } from '../../src/inspect/inspector-server.ts';
+import { startInspector, type LocalInspector } from '../../src/inspect/inspector-server.ts';
 import { builtinKinds } from '../../src/kinds/builtin-kinds.ts';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime/create-runtime.ts';
 import { until } from '../../src/testing/until.ts';
@@ -108,6 +108,18 @@ describe('--inspect-messages', () => {
 });
 
 describe('messageActivityKinds', () => {
+  it('an app serving the bridge itself watches deliveries with inspector.activity', async () => {
+    const inspector = await startInspector({ port: 0 });
+    cleanup.push(() => inspector.stop());
+    const runtime = createRuntime({ ...base(), inspect: inspector.inspect, kinds: messageActivityKinds(builtinKinds, inspector.activity, { every: 1 }) });
+    cleanup.push(() => runtime.stop());
+    const client = probe(inspector.wsUrl);
+    await client.opened;
+    await runtime.start();
+    await runtime.publish('app:q', { n: 1 });
+    await until(() => expect(events(client).map((e) => e.type)).toEqual(expect.arrayContaining(['message.received', 'message.acked'])));
+  });
+
   it('follows a sampled message through a retry to the dead-letter queue, and a release at stop', async () => {
     const reports: MessageActivity[] = [];
     const kinds = messageActivityKinds(builtinKinds, (a) => void reports.push(a), { every: 1 });
