@@ -207,6 +207,26 @@ describe('sqs cancel', { timeout: 30_000 }, () => {
   });
 });
 
+describe('sqs short polling', { timeout: 30_000 }, () => {
+  it('wait_time 0 on an empty queue pauses between receives instead of looping', async () => {
+    const d = await startedDriver();
+    const name = queueName('sqsshort');
+    await d.declare({ id: 's:short', name, options: { wait_time: 0 } });
+    let receives = 0;
+    const send = d.connection.send;
+    d.connection.send = ((command: { constructor: { name: string } }, options?: unknown) => {
+      if (command.constructor.name === 'ReceiveMessageCommand') receives++;
+      return (send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
+    }) as typeof send;
+    const c = d.consume(name, { consumerId: 'c', maxUnsettled: 5 });
+    c.request(5);
+    await sleep(1000);
+    await c.cancel();
+    expect(receives).toBeGreaterThan(0);
+    expect(receives).toBeLessThanOrEqual(10);
+  });
+});
+
 describe('sqs dead-letter copies', { timeout: 30_000 }, () => {
   it('a dead-letter whose copy fails rejects and leaves the original on its queue, hidden until its visibility timeout', async () => {
     const d = await startedDriver();

@@ -30,6 +30,8 @@ export interface ConsumptionHost extends SettleHost {
 const MAX_RECEIVES = 5;
 /** How long a finished receive waits for an earlier one still in flight before its messages go out anyway. */
 const ORDER_HOLD_MS = 20;
+/** Pause after an empty short-poll receive (`wait_time: 0`). */
+const SHORT_POLL_PAUSE_MS = 200;
 /** Pause before receiving again after a call that failed while the endpoint still answers probes (throttling). */
 const RETRY_MS = 200;
 
@@ -270,6 +272,8 @@ export class SqsConsumption implements Consumption {
     }
     const receivedAt = Date.now();
     this.#idle = messages.length < n;
+    // Short polling (`wait_time: 0`) on an empty queue answers at once: pause, or it would be a busy loop of requests.
+    if (messages.length === 0 && q.waitSeconds === 0) await new Promise((r) => setTimeout(r, SHORT_POLL_PAUSE_MS));
     const batch: SqsDelivery[] = [];
     for (const m of messages) {
       const d = decodeReceived(m, receivedAt, this.#visibilityMs);
