@@ -41,7 +41,8 @@ export { ConfigError, formatConfigIssue } from './errors/config-error.ts';
 export type { ConfigIssue, ConfigLocation } from './errors/config-error.ts';
 export { NotFoundError } from './errors/not-found-error.ts';
 export { PermissionDeniedError } from './errors/permission-denied-error.ts';
-export { InvalidMessageError, AlreadySettledError, MessageReleasedError } from './errors/message-errors.ts';
+export { InvalidMessageError, AlreadySettledError, MessageReleasedError, MessageTooLargeError } from './errors/message-errors.ts';
+export { QueueFullError } from './errors/queue-full-error.ts';
 export { DriverUnavailableError, PublishRejectedError, AbortedError, StartError, StopTimeoutError } from './errors/lifecycle-errors.ts';
 
 // Security: actors, policies and groups (docs/security.md).
