@@ -7,6 +7,7 @@ import { describeError } from '../../src/drivers/sqs/sqs-errors.ts';
 import { parkedQueueName } from '../../src/drivers/sqs/sqs-queues.ts';
 import { hiddenBudgetSeconds, VisibilityHeartbeat, MAX_HIDDEN_MS } from '../../src/drivers/sqs/sqs-heartbeat.ts';
 import { SqsDelivery } from '../../src/drivers/sqs/sqs-delivery.ts';
+import { ReceiveOrder } from '../../src/drivers/sqs/sqs-receive-order.ts';
 import type { Headers } from '../../src/message/message.ts';
 import { silentLogger } from '../../src/util/logger.ts';
 
@@ -162,5 +163,24 @@ describe('sqs visibility heartbeat', () => {
     hb.tick(now + 5_000);
     expect(calls[1]).toEqual([{ handle: fresh.receipt, seconds: 10 }]);
     expect(warnings).toHaveLength(1);
+  });
+});
+
+describe('sqs receive order', () => {
+  it('hands out concurrent receives in the order issued; a later one waits for an earlier one only briefly', async () => {
+    const out: number[][] = [];
+    const order = new ReceiveOrder<number>((batch) => void out.push(batch), 30);
+    const [a, b, c] = [order.open(), order.open(), order.open()];
+    order.finish(b, [2]);
+    order.finish(a, [1]);
+    expect(out).toEqual([[1], [2]]);
+    const d = order.open();
+    order.finish(d, [4]);
+    expect(out).toEqual([[1], [2]]);
+    // `c` is a long poll still out: `d` goes anyway after the hold.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(out).toEqual([[1], [2], [4]]);
+    order.finish(c, [3]);
+    expect(out).toEqual([[1], [2], [4], [3]]);
   });
 });

@@ -2,7 +2,6 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { Subject, type Observable } from 'rxjs';
 import type { Consumption, Delivery } from '../driver.ts';
 import type { Headers } from '../../message/message.ts';
-import { attemptsOf } from '../../message/attempts.ts';
 import { NotFoundError } from '../../errors/not-found-error.ts';
 import { DriverUnavailableError } from '../../errors/lifecycle-errors.ts';
 import type { SqsConnection } from './sqs-connection.ts';
@@ -14,7 +13,8 @@ import { changeVisibility, deleteMessages, type SettleHost } from './sqs-settle-
 import { VisibilityHeartbeat } from './sqs-heartbeat.ts';
 import { isAborted, isQueueMissing, isTransient } from './sqs-errors.ts';
 import { checkedDelay } from './sqs-publish.ts';
-import { deadLetterCopy, hopCopy, releaseMessages, requeueMove } from './sqs-moves.ts';
+import { countsOneMore, deadLetterCopy, hopCopy, releaseMessages, requeueMove } from './sqs-moves.ts';
+import { ReceiveOrder, type ReceiveSlot } from './sqs-receive-order.ts';
 
 /** What a consumption needs from its driver. @internal */
 export interface ConsumptionHost extends SettleHost {
@@ -34,12 +34,6 @@ const ORDER_HOLD_MS = 20;
 const SHORT_POLL_PAUSE_MS = 200;
 /** Pause before receiving again after a call that failed while the endpoint still answers probes (throttling). */
 const RETRY_MS = 200;
-
-/** One receive call: its messages go out in the order the calls were issued (see `#emitReady`). */
-interface ReceiveSlot {
-  done: boolean;
-  batch: SqsDelivery[] | undefined;
-}
 
 /**
  * One consumer's subscription to an SQS queue.
@@ -72,8 +66,8 @@ export class SqsConsumption implements Consumption {
   /** Moves under way (copies, set-asides) that do not hold a handed-out delivery. */
   readonly #moving = new Set<Promise<void>>();
   readonly #receiving = new Set<Promise<void>>();
-  /** Receives in the order issued (a few at most). */
-  #slots: ReceiveSlot[] = [];
+  /** Hands out what concurrent receives bring in the order they were issued. */
+  readonly #order: ReceiveOrder<SqsDelivery>;
   readonly #deletes: SettleBatcher<string>;
   readonly #visibility: SettleBatcher<{ handle: string; seconds: number }>;
   readonly #heartbeat: VisibilityHeartbeat;
@@ -83,7 +77,6 @@ export class SqsConsumption implements Consumption {
   #credit = 0;
   /** The last receive came back short: the queue is (nearly) empty, one long poll is enough. */
   #idle = true;
-  #holdTimer: ReturnType<typeof setTimeout> | undefined;
   #leaving: Promise<void> | undefined;
 
   constructor(host: ConsumptionHost, queue: SqsQueue) {
@@ -91,6 +84,7 @@ export class SqsConsumption implements Consumption {
     this.queue = queue;
     this.#visibilityMs = queue.visibilitySeconds * 1000;
     this.deliveries = this.#subject.asObservable();
+    this.#order = new ReceiveOrder((batch) => this.#emit(batch), ORDER_HOLD_MS);
     this.#deletes = new SettleBatcher((handles) => deleteMessages(host, queue.url, queue.name, handles));
     this.#visibility = new SettleBatcher((items) => changeVisibility(host, queue.url, queue.name, items));
     const fields = { driver: host.driverId, queue: queue.name };
@@ -209,7 +203,7 @@ export class SqsConsumption implements Consumption {
     this.#active = false;
     this.#credit = 0;
     if (!this.#subject.closed) this.#subject.complete();
-    this.#flushDone();
+    this.#order.flush();
     this.#maybeLeave();
   }
 
@@ -218,7 +212,7 @@ export class SqsConsumption implements Consumption {
     this.#credit = 0;
     this.#abort.abort();
     if (!this.#subject.closed) this.#subject.error(error);
-    this.#flushDone();
+    this.#order.flush();
     this.#maybeLeave();
   }
 
@@ -228,9 +222,7 @@ export class SqsConsumption implements Consumption {
     while (this.#credit > 0 && this.#receiving.size < limit) {
       const n = Math.min(this.#credit, SQS_BATCH_LIMIT);
       this.#credit -= n;
-      const slot: ReceiveSlot = { done: false, batch: undefined };
-      this.#slots.push(slot);
-      const receive = this.#receive(n, slot);
+      const receive = this.#receive(n, this.#order.open());
       this.#receiving.add(receive);
       void receive.finally(() => {
         this.#receiving.delete(receive);
@@ -240,7 +232,7 @@ export class SqsConsumption implements Consumption {
     }
   }
 
-  async #receive(n: number, slot: ReceiveSlot): Promise<void> {
+  async #receive(n: number, slot: ReceiveSlot<SqsDelivery>): Promise<void> {
     const q = this.queue;
     let messages;
     try {
@@ -258,7 +250,7 @@ export class SqsConsumption implements Consumption {
       messages = r.Messages ?? [];
     } catch (e) {
       this.#credit += this.#active ? n : 0;
-      this.#finish(slot, undefined);
+      this.#order.finish(slot, undefined);
       if (!this.#active || isAborted(e)) return;
       if (isQueueMissing(e)) return this.#fail(new NotFoundError('queue', q.name, `driver ${this.#host.driverId}: not on SQS`));
       if (isTransient(e) || e instanceof DriverUnavailableError) {
@@ -285,47 +277,16 @@ export class SqsConsumption implements Consumption {
     for (const d of batch) this.#held.add(d);
     if (!this.#active) {
       // Cancelled while the call was out: never handed to anyone.
-      this.#finish(slot, undefined);
+      this.#order.finish(slot, undefined);
       if (batch.length > 0) this.#giveBack(batch);
       return;
     }
     if (this.#held.size > 0) this.#heartbeat.start();
-    this.#finish(slot, batch);
-  }
-
-  /** Marks a receive done and hands out, in issue order, every finished receive at the head. */
-  #finish(slot: ReceiveSlot, batch: SqsDelivery[] | undefined): void {
-    slot.done = true;
-    slot.batch = batch;
-    this.#emitReady();
-  }
-
-  #emitReady(): void {
-    const slots = this.#slots;
-    while (slots.length > 0 && slots[0]!.done) this.#emit(slots.shift()!);
-    // A later receive is done but an earlier one is still out (a long poll
-    // on a queue that ran dry): its messages wait briefly for order, not
-    // for the length of the poll.
-    if (slots.length > 1 && !this.#holdTimer && slots.some((s) => s.done)) {
-      this.#holdTimer = setTimeout(() => {
-        this.#holdTimer = undefined;
-        this.#flushDone();
-      }, ORDER_HOLD_MS);
-    }
-  }
-
-  /** Hands out every finished receive, those still in flight staying in line. */
-  #flushDone(): void {
-    const slots = this.#slots;
-    for (const s of slots) if (s.done) this.#emit(s);
-    this.#slots = slots.filter((s) => !s.done);
+    this.#order.finish(slot, batch);
   }
 
   /** Hands out a finished receive's messages; after a cancel (they waited for an earlier receive) they go back instead. */
-  #emit(slot: ReceiveSlot): void {
-    const batch = slot.batch;
-    slot.batch = undefined;
-    if (!batch || batch.length === 0) return;
+  #emit(batch: SqsDelivery[]): void {
     if (this.#active && !this.#subject.closed) this.#subject.next(batch);
     else this.#giveBack(batch);
   }
@@ -386,22 +347,8 @@ export class SqsConsumption implements Consumption {
   /** Once cancelled and holding nothing, stops the heartbeat, flushes settles and leaves the driver. */
   #maybeLeave(): void {
     if (this.#active || this.#leaving || this.#held.size > 0 || this.#receiving.size > 0 || this.#moving.size > 0) return;
-    if (this.#held.size === 0) this.#heartbeat.stop();
-    if (this.#holdTimer) clearTimeout(this.#holdTimer);
-    this.#flushDone();
+    this.#heartbeat.stop();
+    this.#order.flush();
     this.#leaving = Promise.allSettled([this.#deletes.flush(), this.#visibility.flush()]).then(() => this.#host.forget(this));
   }
-}
-
-/** Whether `next` is `current` with exactly one more attempt and nothing else changed. */
-function countsOneMore(current: Headers, next: Headers): boolean {
-  if (next['attempts'] !== attemptsOf(current) + 1) return false;
-  let n = 0;
-  for (const key in next) {
-    if (key === 'attempts') continue;
-    if (next[key] !== current[key]) return false;
-    n++;
-  }
-  for (const key in current) if (key !== 'attempts') n--;
-  return n === 0;
 }

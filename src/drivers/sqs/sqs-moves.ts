@@ -1,4 +1,5 @@
 import type { Headers } from '../../message/message.ts';
+import { attemptsOf } from '../../message/attempts.ts';
 import type { SettleBatcher } from './sqs-batcher.ts';
 import type { SqsDelivery } from './sqs-delivery.ts';
 import type { SqsQueue } from './sqs-queues.ts';
@@ -111,4 +112,21 @@ export async function releaseMessages(host: SettleHost, queue: SqsQueue, ds: rea
     return;
   }
   await Promise.all(ds.map((d) => deletes.add(d.receipt)));
+}
+
+/**
+ * Whether `next` is `current` with exactly one more attempt and nothing
+ * else changed: the consumer's plain nack, which a visibility change
+ * carries without a copy.
+ */
+export function countsOneMore(current: Headers, next: Headers): boolean {
+  if (next['attempts'] !== attemptsOf(current) + 1) return false;
+  let n = 0;
+  for (const key in next) {
+    if (key === 'attempts') continue;
+    if (next[key] !== current[key]) return false;
+    n++;
+  }
+  for (const key in current) if (key !== 'attempts') n--;
+  return n === 0;
 }

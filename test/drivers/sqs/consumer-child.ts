@@ -27,16 +27,19 @@ const driver = makeDriver(o.endpoint, {}, `child:${process.pid}`);
 await driver.start();
 await driver.declare({ id: 'child:q', name: o.queue, options: { visibility_timeout: o.visibility, wait_time: 1 } });
 const c = driver.consume(o.queue, { consumerId: `child-${process.pid}`, maxUnsettled: o.credit });
+// One handler at a time (concurrency 1, prefetch `credit`): most of what it holds waits, unhandled.
+let tail = Promise.resolve();
 c.deliveries.subscribe((batch) => {
   for (const d of batch) {
     say({ got: d.id });
-    setTimeout(() => {
+    tail = tail.then(async () => {
+      await new Promise((r) => setTimeout(r, o.handlerMs));
       say({ handled: d.id });
       void Promise.resolve(c.ack(d)).then(() => {
         say({ acked: d.id });
         c.request(1);
       });
-    }, o.handlerMs);
+    });
   }
 });
 c.request(o.credit);
