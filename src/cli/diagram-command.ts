@@ -1,6 +1,7 @@
 import { loadConfig } from '../config/load-config.ts';
 import { topologyDiagram } from '../inspect/topology-diagram.ts';
 import type { CliCommand } from './cli-io.ts';
+import { parseCommandArgs, usageError } from './command-args.ts';
 import { reportError } from './report-error.ts';
 
 /**
@@ -11,12 +12,11 @@ export const diagramCommand: CliCommand = {
   summary: 'print the configured topology as a Mermaid flowchart',
   usage: 'actorq diagram <files|dirs...>',
   async run(args, io) {
-    if (args.length === 0) {
-      io.err(`usage: ${this.usage}`);
-      return 2;
-    }
+    const parsed = parseCommandArgs(this, args, {}, io);
+    if ('exit' in parsed) return parsed.exit;
+    if (parsed.positionals.length === 0) return usageError(this, 'no configuration given', io);
     try {
-      io.out(topologyDiagram(await loadConfig(args)));
+      io.out(topologyDiagram(await loadConfig(parsed.positionals)));
       return 0;
     } catch (error) {
       reportError(error, io);

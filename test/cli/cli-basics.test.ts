@@ -71,6 +71,9 @@ describe('actorq help, --version, per-command --help', () => {
     expect(typo.err).toContain('unknown option --metric (did you mean --metrics?)');
     expect((await cli('status', '--metrics-ur', 'x')).err).toContain('(did you mean --metrics-url?)');
     expect((await cli('peek', 'specs/seed', 'app.queue:tasks', '--cont', '3')).err).toContain('(did you mean --count?)');
+    const diagram = await cli('diagram', '--bogus', 'specs/seed');
+    expect(diagram.code).toBe(2);
+    expect(diagram.err).toContain('unknown option --bogus');
     const missing = await cli('validate', '--root');
     expect(missing.code).toBe(2);
     expect(missing.err).toContain('option --root needs a value');
