@@ -27,4 +27,7 @@ export interface WorkerPoolOptions {
   readonly security?: AccessGuard;
   /** Called when the subscription breaks while the pool is accepting (for the consumer machine). */
   readonly onFailure: (error: unknown) => void;
+  /** The consumer's `driver_options` section for its driver, and `auto_ack`, passed to `consume` (see `ConsumeOptions`). */
+  readonly driverOptions?: Readonly<Record<string, unknown>>;
+  readonly autoAck?: boolean;
 }

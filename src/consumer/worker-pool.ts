@@ -126,7 +126,8 @@ export class WorkerPool implements DeliveryHost {
     // Refused before subscribing: a consumer that may not consume takes nothing.
     const denied = this.security?.checkConsume(this.#o.queueId);
     if (denied !== undefined) throw denied;
-    const consumption = this.#o.driver.consume(this.#o.queueName, { consumerId: this.consumerId, maxUnsettled: this.#window });
+    const o = this.#o;
+    const consumption = o.driver.consume(o.queueName, { consumerId: this.consumerId, maxUnsettled: this.#window, driverOptions: o.driverOptions, autoAck: o.autoAck });
     this.#consumption = consumption;
     this.#accepting = true;
     this.#aborting = false;

@@ -21,6 +21,10 @@ export interface DriverKind {
   readonly schema: z.ZodType<Record<string, unknown>>;
   /** Schema for `driver_options.<optionsKey>` on queues using this driver. */
   readonly queueOptionsSchema: z.ZodType<Record<string, unknown>>;
+  /** Schema for `driver_options.<optionsKey>` on consumers of its queues; absent: the section is passed on as written. */
+  readonly consumerOptionsSchema?: z.ZodType<Record<string, unknown>>;
+  /** Whether its driver honours a consumer's `auto_ack` (`ConsumeOptions.autoAck`); configuration refuses `auto_ack: true` otherwise. */
+  readonly autoAck?: boolean;
   create(entry: DriverEntry, env: KindEnv): Promise<Driver>;
 }
 

@@ -9,6 +9,7 @@ import { NotFoundError } from '../errors/not-found-error.ts';
 import { childLogger, type Logger } from '../util/logger.ts';
 import type { QueueInfo } from '../drivers/driver.ts';
 import type { AccessGuard } from '../security/access-guard.ts';
+import { consumerDriverSettings } from '../kinds/consumer-options.ts';
 
 /** A queue as the runtime routes to it. */
 export interface QueueBinding {
@@ -75,6 +76,7 @@ export async function wireRegistry(registry: Registry, deps: WiringDeps): Promis
     const queue = queues.get(entry.queue)!;
     const handler = deps.programmatic[entry.func];
     if (!handler && !registry.entries.has(entry.func)) throw new NotFoundError('function', entry.func, `consumer ${entry.id}`);
+    const settings = consumerDriverSettings(entry, deps.kinds.drivers.get(drivers.get(queue.entry.driver)!.entry.kind)!);
     const pool = new WorkerPool({
       consumerId: entry.id,
       queueId: queue.entry.id,
@@ -91,6 +93,7 @@ export async function wireRegistry(registry: Registry, deps: WiringDeps): Promis
       info: deps.info,
       security: deps.security?.(entry),
       onFailure: (error) => deps.onConsumerFailure(entry.id, error),
+      ...settings,
     });
     consumers.set(entry.id, { entry, pool });
   }

@@ -7,6 +7,14 @@ import type { Consumption, Delivery } from '../../src/drivers/driver.ts';
 import { DriverUnavailableError } from '../../src/errors/lifecycle-errors.ts';
 import { collect, eventually, uniqueQueueName } from './conformance-helpers.ts';
 import { AMQP_URL, brokerQueueCounts, destroyQueue, makeDriver, uniqueDriverId } from './amqp/broker-helpers.ts';
+import { parseConfigText } from '../../src/config/load-config.ts';
+import { createRuntime } from '../../src/runtime/create-runtime.ts';
+import { silentLogger } from '../../src/util/logger.ts';
+import { ConfigError } from '../../src/errors/config-error.ts';
+import { consumerDriverSettings } from '../../src/kinds/consumer-options.ts';
+import { amqpDriverKind } from '../../src/drivers/amqp/amqp-kind.ts';
+import { builtinKinds } from '../../src/kinds/builtin-kinds.ts';
+import type { ConsumerEntry } from '../../src/config/entry-types.ts';
 
 const run = promisify(execFile);
 
@@ -114,6 +122,62 @@ describe("amqp driver: Wippy's connection and consumer fields", { timeout: 60_00
       expect(ds.map((d) => [d.id, d.headers['attempts'], d.headers['k']]).sort()).toEqual([['m1', 1, 'v'], ['m2', undefined, 'v'], ['m3', undefined, 'v']]);
       for (const d of ds) await again.ack(d);
       await again.cancel();
+    });
+  });
+
+  describe('through the runtime: the consumer entry\'s auto_ack and driver_options reach the driver', () => {
+    const consumer = (extra: Record<string, unknown>) => ({ id: 'app:worker', file: 'app.yaml', line: 7, auto_ack: false, ...extra }) as unknown as ConsumerEntry;
+
+    it('are checked against the kind of the queue\'s driver: auto_ack only where honoured, options by its schema', () => {
+      const memory = builtinKinds.drivers.get('queue.driver.memory')!;
+      expect(() => consumerDriverSettings(consumer({ auto_ack: true }), memory)).toThrow(ConfigError);
+      expect(() => consumerDriverSettings(consumer({ auto_ack: true }), memory)).toThrow(
+        'app.yaml:7: entry app:worker field auto_ack: auto_ack: true is not supported by queue.driver.memory (it acks after the handler, at least once); remove it',
+      );
+      expect(consumerDriverSettings(consumer({ auto_ack: true, driver_options: { amqp: { consumer_tag: 't' } } }), amqpDriverKind)).toEqual({
+        autoAck: true, driverOptions: { consumer_tag: 't', exclusive: false, no_local: false, no_wait: false },
+      });
+      expect(() => consumerDriverSettings(consumer({ driver_options: { amqp: { exclusive: 'yes' } } }), amqpDriverKind)).toThrow(/field driver_options\.amqp\.exclusive: /);
+      // Another driver's section is not this kind's business.
+      expect(consumerDriverSettings(consumer({ driver_options: { sqs: { wait_time: 5 } } }), amqpDriverKind)).toEqual({ autoAck: false });
+    });
+
+    it('auto_ack and consumer_tag from YAML: the broker holds nothing unacked while the handler still runs', async () => {
+      const q = uniqueQueueName('rt-auto-ack');
+      queues.push(q);
+      const yaml = `
+namespace: app
+entries:
+  - { name: rabbit, kind: queue.driver.amqp, url: "${AMQP_URL}", reconnect_delay: 100ms, lifecycle: { auto_start: true } }
+  - { name: tasks, kind: queue.queue, driver: app:rabbit, queue_name: ${q} }
+  - name: worker
+    kind: queue.consumer
+    queue: app:tasks
+    func: app:handler
+    auto_ack: true
+    driver_options: { amqp: { consumer_tag: rt-worker, exclusive: true } }
+    lifecycle: { auto_start: true }
+`;
+      let release!: () => void;
+      const blocked = new Promise<void>((r) => (release = r));
+      let started = 0;
+      const runtime = createRuntime({
+        registry: parseConfigText(yaml, '<inline>', { extraFunctionIds: ['app:handler'] }),
+        logger: silentLogger,
+        functions: { 'app:handler': async () => void (started++, await blocked) },
+      });
+      await runtime.start();
+      try {
+        await runtime.publish('app:tasks', { n: 1 });
+        await eventually(() => started === 1, 10_000, 'handler running');
+        const rows = await rabbitmqctl('list_queues', 'name', 'messages_unacknowledged', 'messages');
+        expect(rows.find((r) => r[0] === q)?.slice(1)).toEqual(['0', '0']);
+        const tags = (await rabbitmqctl('list_consumers', 'queue_name', 'consumer_tag')).filter((r) => r[0] === q).map((r) => r[1]);
+        expect(tags).toEqual([expect.stringMatching(/^rt-worker-[0-9a-f]{8}$/)]);
+      } finally {
+        release();
+        await runtime.stop();
+      }
     });
   });
 });

@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import type { DriverKind } from '../../kinds/kind-descriptors.ts';
-import { amqpDriverSchema, amqpQueueOptionsSchema } from './amqp-options.ts';
+import { amqpConsumerOptionsSchema, amqpDriverSchema, amqpQueueOptionsSchema } from './amqp-options.ts';
 
 /**
  * `queue.driver.amqp`: queues on an AMQP 0-9-1 broker (RabbitMQ), with
@@ -20,6 +20,9 @@ export const amqpDriverKind: DriverKind = {
   optionsKey: 'amqp',
   schema: amqpDriverSchema,
   queueOptionsSchema: amqpQueueOptionsSchema,
+  consumerOptionsSchema: amqpConsumerOptionsSchema,
+  // Acked as the driver hands a delivery out (see amqp-consumption.ts).
+  autoAck: true,
   async create(entry, env) {
     const { AmqpDriver } = await import('./amqp-driver.ts');
     // The entry was validated by `schema`, so its options have that shape.
