@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { APP_CONFIG, APP_LUA, E2E_SCRIPT, REQUIRE_SCRIPT, TS_APP, TS_CONFIG, TS_HANDLER_CONFIG } from './app-fixture.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -21,6 +21,9 @@ const TYPES_NODE_VERSION = (require('@types/node/package.json') as { version: st
 // Packing builds (tsc over the whole tree) and installing fetches; both are slow on a busy machine.
 const SETUP_MS = 480_000;
 const STEP_MS = 120_000;
+
+// Each case runs Node (or tsc) in a child process: seconds each on a busy machine.
+vi.setConfig({ testTimeout: STEP_MS });
 
 let work: string;
 let app: string;
