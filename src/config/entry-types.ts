@@ -109,9 +109,9 @@ export interface ConsumerEntry extends EntryBase {
   readonly prefetch: number;
   /** Per-message handler time limit in ms; undefined = none. */
   readonly timeout?: number;
-  /** Accepted for Wippy compatibility (default false); the loader stores it as written. */
+  /** Ack on hand-over, before the handler (at-most-once; default false). Drivers that cannot do it refuse it at consumer start. */
   readonly auto_ack?: boolean;
-  /** Accepted for Wippy compatibility; stored as written, not validated per driver. */
+  /** Driver-specific consumer options by driver key (e.g. AMQP `consumer_tag`, `exclusive`); checked by the driver at consumer start. */
   readonly driver_options?: Readonly<Record<string, unknown>>;
   readonly lifecycle: Lifecycle;
 }

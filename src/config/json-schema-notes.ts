@@ -25,7 +25,7 @@ export const ENTRY_NOTES: Readonly<Record<string, Readonly<Record<string, string
   [QUEUE_KIND]: {
     driver: 'ID (`namespace:name`) of the `queue.driver.*` entry that holds this queue.',
     queue_name: 'Name of the queue in the backend. Default: the entry name.',
-    codec: 'Message encoding; only `json` (Wippy\'s) exists.',
+    codec: 'Message encoding: `json`, or its Wippy alias `json/plain`; bodies are decoded by it whatever their content type.',
     driver_options: 'Backend settings of the queue, one section per driver kind (`memory`, `redis`, `amqp`, ...). Sections of other drivers than the current one are checked too.',
     options: 'Legacy spelling of the current driver\'s `driver_options` section; give one of them, not both.',
     dead_letter: 'Where a message goes after too many failed deliveries.',
@@ -39,7 +39,7 @@ export const ENTRY_NOTES: Readonly<Record<string, Readonly<Record<string, string
     concurrency: `Workers handling messages at the same time; 0 or less means the default. At most ${CONSUMER_LIMITS.concurrency.max}.`,
     prefetch: `Messages buffered for the workers beyond those in flight; 0 or less means the default. At most ${CONSUMER_LIMITS.prefetch.max}.`,
     timeout: 'Time limit of one handler call; 0 or absent means none. A call past it is aborted and its message nacked.',
-    auto_ack: 'Accepted because Wippy configurations carry it; a handler that returns acks its message either way.',
+    auto_ack: 'true = ack on hand-over, before the handler runs (at-most-once). Supported by the AMQP driver; other drivers refuse it when the consumer starts.',
     driver_options: 'Consumer settings per driver kind; accepted for Wippy compatibility.',
     lifecycle: 'Start, stop and restart rules of the entry.',
   },

@@ -63,6 +63,24 @@ end`,
     ]);
   });
 
+  test('the colon form Wippy\'s docs also use (logger:info) logs the same line', async () => {
+    fn = await loadLua(
+      {
+        'handler.lua': `local logger = require("logger")
+return function(b)
+  logger:info("Processing", { task_id = b.id })
+  logger:warn("plain")
+end`,
+      },
+      { modules: ['logger'] },
+    );
+    const r = await outcome(fn, { id: 'task-2' });
+    expect(r.ctx.logs).toEqual([
+      { level: 'info', message: 'Processing', fields: { task_id: 'task-2' } },
+      { level: 'warn', message: 'plain' },
+    ]);
+  });
+
   test('lines written while loading go to the runtime logger with the function id', async () => {
     const logger = recordingLogger();
     fn = await loadLua(

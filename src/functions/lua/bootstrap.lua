@@ -36,7 +36,12 @@ modules.json = {
 
 -- logger ---------------------------------------------------------------
 local function log_at(level)
-  return function(message, fields)
+  return function(message, fields, ...)
+    -- Wippy's docs call both logger.info(msg) and logger:info(msg); with the
+    -- colon the module itself arrives first, so shift it away.
+    if message == modules.logger then
+      message, fields = fields, ...
+    end
     if type(fields) ~= "table" then
       fields = nil
     end
