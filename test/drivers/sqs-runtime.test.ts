@@ -127,6 +127,36 @@ describe('sqs under the runtime', { timeout: 60_000 }, () => {
     await until(async () => (await runtime!.info('s:q')).message_count === 0, 'source queue empty', 10_000);
   });
 
+  it('a consumer own driver_options.sqs sets the visibility timeout of its receives; a bad one is a config error naming the field', async () => {
+    const { endpoint } = await server();
+    const [q, dlq] = [queueName('sqscons'), queueName('sqsconsdl')];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let started = false;
+    runtime = runtimeOf(yaml(endpoint, q, dlq, 'driver_options: { sqs: { visibility_timeout: 9, wait_time: 1 } }\n    lifecycle: { auto_start: true }'), {
+      's:h': async () => {
+        started = true;
+        await held;
+      },
+    });
+    await runtime.start();
+    await runtime.publish('s:q', { n: 1 });
+    await until(() => started, 'the handler running', 10_000);
+    // The emulator's inspection endpoint: the message is hidden for the consumer's 9 s, not the queue's 3 s.
+    const stored = (await (await fetch(`${endpoint}/_fauxqs/queues/${q}`)).json()) as { messages: { inflight: { visibilityDeadline: number }[] } };
+    const left = stored.messages.inflight[0]!.visibilityDeadline - Date.now();
+    expect(left).toBeGreaterThan(4_000);
+    expect(left).toBeLessThanOrEqual(9_000);
+    release();
+    await runtime.stop();
+    runtime = undefined;
+    const bad = runtimeOf(yaml(endpoint, q, dlq, 'driver_options: { sqs: { visibility_timeout: 500ms, wait_tme: 1 } }'), { 's:h': () => undefined });
+    const error = await bad.start().then(() => undefined, (e: unknown) => e);
+    await bad.stop().catch(() => {});
+    expect(String((error as Error)?.message)).toContain('driver_options.sqs.visibility_timeout');
+    expect(String((error as Error)?.message)).toContain('"wait_tme"');
+  });
+
   it('a graceful stop loses nothing: what was buffered goes back with its attempts, and a new run handles the rest', async () => {
     const { endpoint } = await server();
     const [q, dlq] = [queueName('sqsgsq'), queueName('sqsgsdl')];

@@ -26,6 +26,12 @@ export interface ConsumptionHost extends SettleHost {
   forget(consumption: SqsConsumption): void;
 }
 
+/** A consumer's own receive settings (`driver_options.sqs` of a consumer entry), in seconds. @internal */
+export interface ReceiveSettings {
+  readonly visibility_timeout?: number;
+  readonly wait_time?: number;
+}
+
 /** Most receive calls one consumption keeps in flight while messages keep coming. */
 const MAX_RECEIVES = 5;
 /** How long a finished receive waits for an earlier one still in flight before its messages go out anyway. */
@@ -71,6 +77,8 @@ export class SqsConsumption implements Consumption {
   readonly #deletes: SettleBatcher<string>;
   readonly #visibility: SettleBatcher<{ handle: string; seconds: number }>;
   readonly #heartbeat: VisibilityHeartbeat;
+  readonly #visibilitySeconds: number;
+  readonly #waitSeconds: number;
   readonly #visibilityMs: number;
   #abort = new AbortController();
   #active = true;
@@ -79,16 +87,22 @@ export class SqsConsumption implements Consumption {
   #idle = true;
   #leaving: Promise<void> | undefined;
 
-  constructor(host: ConsumptionHost, queue: SqsQueue) {
+  /**
+   * `receive` overrides the queue's receive settings (a consumer's own
+   * `driver_options.sqs`, as Wippy reads them per consumer).
+   */
+  constructor(host: ConsumptionHost, queue: SqsQueue, receive: ReceiveSettings = {}) {
     this.#host = host;
     this.queue = queue;
-    this.#visibilityMs = queue.visibilitySeconds * 1000;
+    this.#visibilitySeconds = receive.visibility_timeout ?? queue.visibilitySeconds;
+    this.#waitSeconds = receive.wait_time ?? queue.waitSeconds;
+    this.#visibilityMs = this.#visibilitySeconds * 1000;
     this.deliveries = this.#subject.asObservable();
     this.#order = new ReceiveOrder((batch) => this.#emit(batch), ORDER_HOLD_MS);
     this.#deletes = new SettleBatcher((handles) => deleteMessages(host, queue.url, queue.name, handles));
     this.#visibility = new SettleBatcher((items) => changeVisibility(host, queue.url, queue.name, items));
     const fields = { driver: host.driverId, queue: queue.name };
-    this.#heartbeat = new VisibilityHeartbeat(this.#held, queue.visibilitySeconds, (items) => changeVisibility(host, queue.url, queue.name, items), host.logger, fields);
+    this.#heartbeat = new VisibilityHeartbeat(this.#held, this.#visibilitySeconds, (items) => changeVisibility(host, queue.url, queue.name, items), host.logger, fields);
   }
 
   /** Whether deliveries still flow (not cancelled, not failed). */
@@ -240,8 +254,8 @@ export class SqsConsumption implements Consumption {
         new ReceiveMessageCommand({
           QueueUrl: q.url,
           MaxNumberOfMessages: n,
-          WaitTimeSeconds: q.waitSeconds,
-          VisibilityTimeout: q.visibilitySeconds,
+          WaitTimeSeconds: this.#waitSeconds,
+          VisibilityTimeout: this.#visibilitySeconds,
           MessageAttributeNames: ['All'],
           MessageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId', 'MessageDeduplicationId'],
         }),
@@ -265,7 +279,7 @@ export class SqsConsumption implements Consumption {
     const receivedAt = Date.now();
     this.#idle = messages.length < n;
     // Short polling (`wait_time: 0`) on an empty queue answers at once: pause, or it would be a busy loop of requests.
-    if (messages.length === 0 && q.waitSeconds === 0) await new Promise((r) => setTimeout(r, SHORT_POLL_PAUSE_MS));
+    if (messages.length === 0 && this.#waitSeconds === 0) await new Promise((r) => setTimeout(r, SHORT_POLL_PAUSE_MS));
     const batch: SqsDelivery[] = [];
     for (const m of messages) {
       const d = decodeReceived(m, receivedAt, this.#visibilityMs);

@@ -7,7 +7,7 @@ import { NotFoundError } from '../../errors/not-found-error.ts';
 import { DriverUnavailableError } from '../../errors/lifecycle-errors.ts';
 import { ActorqError } from '../../errors/actorq-error.ts';
 import { silentLogger, type Logger } from '../../util/logger.ts';
-import type { SqsDriverOptions } from './sqs-kind.ts';
+import { sqsConsumerOptionsSchema, type SqsDriverOptions } from './sqs-kind.ts';
 import { SqsConnection, type SqsSend } from './sqs-connection.ts';
 import { SqsQueues, type SqsQueue } from './sqs-queues.ts';
 import { SqsConsumption, type ConsumptionHost } from './sqs-consumption.ts';
@@ -134,9 +134,12 @@ export class SqsDriver implements Driver {
     await publishToSqs({ driverId: this.id, connection: this.connection, publishTimeout: this.#options.publish_timeout }, queue, messages, options?.delayMs ?? 0, options?.signal);
   }
 
-  consume(queueName: string, _options: ConsumeOptions): SqsConsumption {
+  /** `options.driverOptions` (a consumer's `driver_options.sqs`) may set its own `visibility_timeout` and `wait_time`. */
+  consume(queueName: string, options: ConsumeOptions): SqsConsumption {
     this.#assertNotStopped();
-    const c = new SqsConsumption(this.#host, this.queues.require(queueName));
+    const queue = this.queues.require(queueName);
+    const receive = options.driverOptions ? sqsConsumerOptionsSchema.parse(options.driverOptions) : {};
+    const c = new SqsConsumption(this.#host, queue, receive);
     this.#consumptions.add(c);
     return c;
   }

@@ -145,6 +145,27 @@ export const sqsQueueOptionsSchema = z
 export type SqsQueueOptions = z.output<typeof sqsQueueOptionsSchema>;
 
 /**
+ * `driver_options.sqs` of a consumer: its own receive settings, over its
+ * queue's (Wippy reads `visibility_timeout` and `wait_time` per consumer).
+ *
+ * @example
+ * ```yaml
+ * - name: worker
+ *   kind: queue.consumer
+ *   driver_options:
+ *     sqs: { visibility_timeout: 2m, wait_time: 10 }
+ * ```
+ */
+export const sqsConsumerOptionsSchema = z
+  .object({
+    /** `VisibilityTimeout` of this consumer's receives (its heartbeat follows it). */
+    visibility_timeout: secondsSchema(1, 43_200).optional(),
+    /** `WaitTimeSeconds` of this consumer's receives. */
+    wait_time: secondsSchema(0, 20).optional(),
+  })
+  .strict();
+
+/**
  * `queue.driver.sqs`: Amazon SQS (or a server speaking its API), with the
  * message attribute format of Wippy's SQS driver so that both can share a
  * queue. The AWS SDK is loaded only when a configuration uses this kind.
@@ -155,6 +176,7 @@ export const sqsDriverKind: DriverKind = {
   optionsKey: 'sqs',
   schema: sqsDriverSchema,
   queueOptionsSchema: sqsQueueOptionsSchema,
+  consumerOptionsSchema: sqsConsumerOptionsSchema,
   async create(entry, env) {
     const { SqsDriver } = await import('./sqs-driver.ts');
     return new SqsDriver(entry.id, sqsDriverSchema.parse(entry.options), { logger: env.logger });
