@@ -6,7 +6,7 @@ describeDriverConformance('nats', {
   create: async () => makeDriver(),
   queueOptions: { ack_wait: '5s' },
   destroyQueue: (name) => destroyQueue(name),
-  // A `nak` puts the message before newer ones, but races with a pull request sent right after it.
+  // A release is a copy at the tail (see docs/nats-driver.md, Retries).
   releasesToHead: false,
   publishBeforeStart: false,
 });

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsDriver } from '../../src/drivers/nats/nats-driver.ts';
-import { natsQueueOptionsSchema } from '../../src/drivers/nats/nats-options.ts';
+import { natsDriverOptionsSchema, natsQueueOptionsSchema } from '../../src/drivers/nats/nats-options.ts';
 import { decodeMessage } from '../../src/drivers/nats/nats-decoder.ts';
 import type { NatsDelivery } from '../../src/drivers/nats/nats-delivery.ts';
 import { createInbox, type Msg } from '@nats-io/transport-node';
 import { AckPolicy, RetentionPolicy } from '@nats-io/jetstream';
 import { eventually, record, sleep, uniqueQueueName } from './conformance-helpers.ts';
-import { adminConnection, destroyQueue, makeDriver } from './nats/nats-test-env.ts';
+import { adminConnection, destroyQueue, makeDriver, NATS_URL } from './nats/nats-test-env.ts';
+import { TcpFaultProxy } from '../support/tcp-fault-proxy.ts';
 
 /*
  * The pull consumer's own guards: in-progress signals for long handlers,
@@ -179,6 +180,101 @@ describe('nats driver: pull consumer', { timeout: 60_000 }, () => {
       for (const d of b.stop()) second.ack(d);
       await first.cancel();
       await second.cancel();
+    } finally {
+      await nc.close();
+    }
+  });
+
+  /** `n` messages pulled by hand on the queue's consumer, held unsettled (their ack subjects settle them). */
+  async function pullByHand(nc: Awaited<ReturnType<typeof adminConnection>>['nc'], nextSubject: string, n: number): Promise<Msg[]> {
+    return new Promise<Msg[]>((resolve) => {
+      const inbox = createInbox();
+      const got: Msg[] = [];
+      nc.subscribe(inbox, { max: n, callback: (_e, m) => void (got.push(m) === n && resolve(got)) });
+      nc.publish(nextSubject, JSON.stringify({ batch: n }), { reply: inbox });
+    });
+  }
+
+  // nats-server 2.9 sends redeliveries to pull requests whose subscriber is
+  // gone: of several, one is then lost until ack_wait. Three messages show it.
+  const three = ['m0', 'm1', 'm2'].map((id) => ({ id, body: id, headers: {} }));
+
+  it('a stopped consumption leaves no pull request behind for redeliveries to be lost to', async () => {
+    const name = await queue();
+    await driver.publish(name, three);
+    const gone = driver.consume(name, { consumerId: 'gone', maxUnsettled: 5 });
+    const { nc } = await adminConnection();
+    try {
+      const held = await pullByHand(nc, gone.place.nextSubject, 3);
+      gone.request(5); // a pull request waits on the server, nothing to deliver
+      await sleep(100);
+      await gone.cancel();
+      // Someone else hands messages back: none may go to the cancelled consumption's request.
+      for (const m of held) m.respond('-NAK');
+      await nc.flush();
+    } finally {
+      await nc.close();
+    }
+    const next = driver.consume(name, { consumerId: 'next', maxUnsettled: 5 });
+    const rec = record(next);
+    next.request(5);
+    await eventually(() => new Set(rec.items.map((d) => d.id)).size === 3, 5000, 'all three, well before ack_wait (30 s)');
+    for (const d of rec.stop()) next.ack(d);
+    await next.cancel();
+  });
+
+  it('released messages are not lost to a pull request whose client has just gone', async () => {
+    const name = await queue();
+    const proxy = await TcpFaultProxy.start({ host: new URL(NATS_URL).hostname, port: Number(new URL(NATS_URL).port || 4222) });
+    // A second process, cut off with a pull request waiting, slow to come back.
+    const other = new NatsDriver('test:other', natsDriverOptionsSchema.parse({ servers: `nats://127.0.0.1:${proxy.port}`, reconnect_delay: '20s', reconnect_max_delay: '20s' }));
+    try {
+      await other.start();
+      await other.declare({ id: 'app:q', name, options: natsQueueOptionsSchema.parse({}) });
+      await driver.publish(name, three);
+      const mine = driver.consume(name, { consumerId: 'mine', maxUnsettled: 3 });
+      const got = record(mine);
+      mine.request(3);
+      await eventually(() => got.items.length === 3, 5000, 'the deliveries');
+      const theirs = other.consume(name, { consumerId: 'theirs', maxUnsettled: 5 });
+      theirs.request(5);
+      await sleep(200);
+      proxy.cut();
+      await eventually(() => other.connectionState !== 'connected', 5000, 'the other process cut off');
+      await mine.release(got.stop());
+      await mine.cancel();
+      const next = driver.consume(name, { consumerId: 'next', maxUnsettled: 5 });
+      const rec = record(next);
+      next.request(5);
+      await eventually(() => new Set(rec.items.map((d) => d.id)).size === 3, 5000, 'all three released, well before ack_wait (30 s)');
+      for (const d of rec.stop()) next.ack(d);
+      await next.cancel();
+    } finally {
+      await other.stop();
+      await proxy.close();
+    }
+  });
+
+  it('info never counts a message twice: ready + in_flight = message_count', async () => {
+    const name = await queue();
+    await driver.publish(name, [{ id: 'm', body: 1, headers: {} }]);
+    const { nc } = await adminConnection();
+    try {
+      // A redelivery sent to a pull request whose inbox is gone: nats-server 2.9
+      // then counts the message both as pending and as in flight.
+      const inbox = createInbox();
+      let sub!: ReturnType<typeof nc.subscribe>;
+      const first = await new Promise<Msg>((resolve) => {
+        sub = nc.subscribe(inbox, { callback: (_e, m) => resolve(m) });
+        nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${name}.actorq`, JSON.stringify({ batch: 5, expires: 30e9 }), { reply: inbox });
+      });
+      await sub.drain();
+      first.respond('-NAK');
+      await nc.flush();
+      await sleep(300);
+      const info = await driver.info(name);
+      expect(info.message_count).toBe(1);
+      expect(info.ready + info.in_flight).toBe(1);
     } finally {
       await nc.close();
     }

@@ -13,6 +13,9 @@ import { checkedDelay } from './nats-errors.ts';
 import { InProgressTimer } from './nats-in-progress.ts';
 import { ACK, nakPayload, TERM, WPI } from './nats-acks.ts';
 
+/** Why a copy of a delivery is made: it names the copy's `Nats-Msg-Id`. @internal */
+export type CopyKind = 'requeue' | 'dead' | 'release';
+
 /** What a consumption needs from its driver. @internal */
 export interface ConsumptionHost extends SetAsideHost {
   readonly logger: Logger;
@@ -23,7 +26,7 @@ export interface ConsumptionHost extends SetAsideHost {
    * `queueName`, due at `due` (0 = at once). `kind` makes its
    * `Nats-Msg-Id`, unique to the stored message it is made from.
    */
-  copy(queueName: string, d: NatsDelivery, headers: Headers, kind: 'requeue' | 'dead', due: number): Promise<void>;
+  copy(queueName: string, d: NatsDelivery, headers: Headers, kind: CopyKind, due: number): Promise<void>;
   /** Throws `NotFoundError` unless `queueName` is declared on the driver. */
   assertDeclared(queueName: string): void;
   /** Creates a queue's stream and consumer again when the server lost them. */
@@ -44,7 +47,7 @@ const SET_ASIDE_RETRY_MS = 5_000;
  * for, so the server never sends more than the consumer granted, and
  * nothing is buffered here beyond `prefetch + concurrency`. A message that
  * arrives without credit (a pull request the server kept after a reset)
- * is handed back at once.
+ * is handed back at once (released, see {@link NatsConsumption.release}).
  *
  * Per message: a delayed one seen early (`Actorq-Not-Before` in the
  * future) is handed back with `nak` and the rest of its delay, without
@@ -78,6 +81,8 @@ export class NatsConsumption implements Consumption {
   #batch: NatsDelivery[] | undefined;
   #flushQueued = false;
   #cancelling: Promise<void> | undefined;
+  /** While a cancel clears the server of this consumption's pull requests: naks waiting for that. */
+  #deferred: [string, Uint8Array][] | undefined;
   /** Set-asides and copies under way (a stop waits for them). */
   readonly #moving = new Set<Promise<unknown>>();
 
@@ -147,16 +152,22 @@ export class NatsConsumption implements Consumption {
     this.#maybeForget();
   }
 
-  /** Back to the queue untouched: `nak` without delay (JetStream redelivers it before newer messages). */
-  release(deliveries: readonly Delivery[]): void {
+  /**
+   * Back to the queue untouched (same ID, headers and body, attempts
+   * unchanged), as a copy at the tail, acked once stored: not a `nak`.
+   * nats-server 2.9 can hand a nak'd message to a pull request whose
+   * subscriber just left (a consumer stopping, a connection closing), where
+   * it waits out `ack_wait`; a copy is a new message, which the server only
+   * sends where someone listens. If the copy fails, the original is nak'd.
+   */
+  release(deliveries: readonly Delivery[]): void | Promise<void> {
+    const moves: Promise<void>[] = [];
     for (const delivery of deliveries) {
       const d = delivery as NatsDelivery;
-      if (d.settled) continue;
-      d.settled = true;
-      this.#held.delete(d);
-      this.#send(d.reply, nakPayload(0));
+      if (!d.settled) moves.push(this.#move(d, this.place.queueName, d.headers, 'release', 0));
     }
-    this.#maybeForget();
+    if (moves.length === 0) return;
+    return Promise.all(moves).then(() => undefined);
   }
 
   /**
@@ -200,38 +211,57 @@ export class NatsConsumption implements Consumption {
   async close(): Promise<void> {
     await this.cancel();
     if (this.#moving.size > 0) await Promise.allSettled([...this.#moving]);
-    this.release([...this.#held]);
+    await Promise.resolve(this.release([...this.#held])).catch(() => undefined);
     this.#timer.stop();
     this.#host.forget(this);
   }
 
+  /**
+   * Stops pulling (the puller drains its inbox, then has the server drop
+   * pull requests left without a subscriber). What still arrives meanwhile
+   * never reaches the consumer: it is handed back as a copy (see
+   * {@link NatsConsumption.release}), or, if delayed, with a `nak` held
+   * until the server dropped those pull requests, since a nak'd message
+   * could otherwise be sent to one of them and wait out `ack_wait`.
+   */
   async #cancel(): Promise<void> {
     this.#active = false;
     this.#credit = 0;
+    this.#deferred = [];
     // Deliveries gathered for this tick's batch were never handed out.
     const batch = this.#batch;
     this.#batch = undefined;
-    if (batch) this.release(batch);
+    if (batch) void Promise.resolve(this.release(batch)).catch(() => undefined);
     this.#subject.complete();
-    // Whatever still arrives while the inbox drains goes straight back (`#onData`).
-    await this.#puller.stop();
+    try {
+      await this.#puller.stop();
+    } finally {
+      const naks = this.#deferred;
+      this.#deferred = undefined;
+      for (const [reply, payload] of naks) this.#send(reply, payload);
+    }
     this.#maybeForget();
   }
 
+  /** A `nak` now, or once the cancel under way has cleared the server of this consumption's pull requests. */
+  #nak(reply: string, delayMs: number): void {
+    const payload = nakPayload(delayMs);
+    if (this.#deferred) this.#deferred.push([reply, payload]);
+    else this.#send(reply, payload);
+  }
+
   #onData(msg: Msg): void {
-    if (!this.#active) {
-      // Arrived after cancel: never handed out.
-      msg.respond(nakPayload(0));
-      return;
-    }
     const d = decodeMessage(msg);
     if (typeof d === 'string') {
       this.#setAside(msg, d);
     } else if (d.due > 0 && d.due > Date.now()) {
       // A delayed message seen early: back to the server until due, holding no credit.
-      msg.respond(nakPayload(d.due - Date.now() + 1));
-    } else if (this.#credit <= 0) {
-      msg.respond(nakPayload(0));
+      this.#nak(d.reply, d.due - Date.now() + 1);
+    } else if (!this.#active || this.#credit <= 0) {
+      // Arrived after cancel, or beyond the credit (a pull request the server
+      // kept through a reset): never handed out, back to the queue.
+      this.#held.add(d);
+      void Promise.resolve(this.release([d])).catch(() => undefined);
     } else {
       this.#credit--;
       d.touched = performance.now();
@@ -277,14 +307,16 @@ export class NatsConsumption implements Consumption {
     this.#unsent.push([reply, payload]);
   }
 
-  #move(d: NatsDelivery, queueName: string, headers: Headers, kind: 'requeue' | 'dead', delay: number): Promise<void> {
+  #move(d: NatsDelivery, queueName: string, headers: Headers, kind: CopyKind, delay: number): Promise<void> {
     if (d.settled) return Promise.resolve();
     d.settled = true;
     // Still held while the copy is stored: in-progress signals keep it ours meanwhile.
     const moving = this.#host.copy(queueName, d, headers, kind, delay > 0 ? Date.now() + delay : 0).then(
       () => this.#finish(d, kind === 'dead' ? TERM : ACK),
       (error: unknown) => {
-        this.#finish(d, nakPayload(delay));
+        this.#held.delete(d);
+        this.#nak(d.reply, delay);
+        this.#maybeForget();
         throw error;
       },
     );

@@ -11,7 +11,7 @@ import { silentLogger, type Logger } from '../../util/logger.ts';
 import type { NatsDriverOptions } from './nats-options.ts';
 import { NatsConnector, type NatsSession } from './nats-connection.ts';
 import { NatsDeclarations, type DeclaredQueue } from './nats-declarations.ts';
-import { NatsConsumption, type ConsumptionHost } from './nats-consumption.ts';
+import { NatsConsumption, type ConsumptionHost, type CopyKind } from './nats-consumption.ts';
 import type { NatsDelivery } from './nats-delivery.ts';
 import { parseAckSubject } from './nats-delivery.ts';
 import { copyHeaders, encodeMessage } from './nats-codec.ts';
@@ -222,7 +222,7 @@ export class NatsDriver implements Driver {
    * one stored message (a crash between the copy and the ack made it twice)
    * are stored once.
    */
-  async #copy(queueName: string, d: NatsDelivery, headers: Headers, kind: 'requeue' | 'dead', due: number): Promise<void> {
+  async #copy(queueName: string, d: NatsDelivery, headers: Headers, kind: CopyKind, due: number): Promise<void> {
     const q = this.#declaredQueue(queueName);
     const info = parseAckSubject(d.reply);
     const msgId = info ? `actorq-${kind}:${info.stream}:${info.streamSequence}:${info.timestamp}` : `actorq-${kind}:${d.reply}`;

@@ -8,10 +8,9 @@ import { countConsumers } from './nats-presence.ts';
 
 /**
  * A queue's figures, from the server: `message_count` is what the stream
- * holds (every message not yet acked, delayed ones included), `ready` what
- * the consumer has not delivered yet, `in_flight` what it delivered and
- * nobody settled (a delayed message that a consumer handed back until its
- * due time counts here), `consumer_count` the consumers attached in every
+ * holds (every message not yet acked, delayed ones included), `in_flight`
+ * what the consumer delivered and nobody settled (a delayed message that a
+ * consumer handed back until its due time counts here), `ready` the rest, `consumer_count` the consumers attached in every
  * process, and `parked` the undecodable messages kept aside when the queue
  * has no dead-letter queue on this driver. A stream or consumer the server
  * lost is created again once (`restore`). @internal
@@ -30,10 +29,13 @@ export async function queueInfo(session: NatsSession, q: DeclaredQueue, parking:
     countConsumers(session, stream),
     q.declaration.deadLetterName === undefined ? parking.count(session, q.place) : Promise.resolve(undefined),
   ]);
+  // The stream's count is the truth; the consumer's counters can briefly
+  // count one message both as pending and as delivered (a redelivery).
+  const inFlight = Math.min(ci.num_ack_pending, si.state.messages);
   const info: QueueInfo = {
     message_count: si.state.messages,
-    ready: ci.num_pending,
-    in_flight: ci.num_ack_pending,
+    ready: si.state.messages - inFlight,
+    in_flight: inFlight,
     consumer_count: consumers,
     redelivered: ci.num_redelivered,
     stream,

@@ -101,9 +101,12 @@ export class NatsPuller {
   }
 
   /**
-   * Stops pulling: the presence responder goes, and the inbox is drained:
-   * the server forgets pull requests once their inbox has no interest, and
-   * whatever it sent before that still arrives (`onData`) before this resolves.
+   * Stops pulling: the presence responder goes, and the inbox is drained
+   * (whatever the server sent before it saw the unsubscribe still arrives,
+   * at `onData`, before this resolves). Then one consumer-info request: the
+   * server drops waiting pull requests without a subscriber when it builds
+   * that answer, where nats-server 2.9 would otherwise still hand a
+   * redelivery to one of them, to wait out `ack_wait` unseen.
    */
   async stop(): Promise<void> {
     this.#stopped = true;
@@ -112,7 +115,12 @@ export class NatsPuller {
     this.#sub = undefined;
     this.#presence?.unsubscribe();
     this.#presence = undefined;
-    if (sub && !sub.isClosed()) await sub.drain().catch(() => undefined);
+    if (!sub || sub.isClosed()) return;
+    await sub.drain().catch(() => undefined);
+    const session = this.#session;
+    if (session && session === this.#hooks.liveSession()) {
+      await session.jsm.consumers.info(this.#place.stream, this.#place.durable).catch(() => undefined);
+    }
   }
 
   /** The stream or consumer may be gone: create them again if so, then ask anew. */
