@@ -179,10 +179,14 @@ export class NatsDriver implements Driver {
     await this.#send(queueName, q.place.subject, outgoing, options?.signal);
   }
 
-  consume(queueName: string, options: ConsumeOptions): NatsConsumption {
+  /**
+   * A pull consumer on the queue's shared durable consumer. Its window is the
+   * credit the consumer grants (`maxUnsettled` needs no server setting: pull
+   * requests ask for exactly the credit).
+   */
+  consume(queueName: string, _options: ConsumeOptions): NatsConsumption {
     this.#assertNotStopped();
     const q = this.#declaredQueue(queueName);
-    void options;
     const c = new NatsConsumption(this.#consumptionHost, q.place, q.options.ack_wait);
     this.#consumptions.add(c);
     return c;

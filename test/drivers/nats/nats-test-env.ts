@@ -34,3 +34,16 @@ export async function destroyQueue(name: string, url = NATS_URL): Promise<void> 
     await nc.close();
   }
 }
+
+/**
+ * The runtime target of the model-based and property suites for NATS (the
+ * shape of `RuntimeTarget` in `test/model/runtime-targets.ts`): each run's
+ * queues get their own streams, deleted afterwards.
+ */
+export const natsRuntimeTarget = {
+  name: 'nats',
+  driverFields: (): string => `kind: queue.driver.nats\n    servers: ${NATS_URL}\n    reconnect_delay: 50ms`,
+  cleanup: async (_run: string, queueNames: readonly string[]): Promise<void> => {
+    for (const n of queueNames) await destroyQueue(n).catch(() => undefined);
+  },
+};
