@@ -125,4 +125,28 @@ entries:
     await c.cancel();
     await second.stop();
   });
+
+  it('a batch larger than the publish window is stored whole and in order; a message over the server limit is refused, naming it', async () => {
+    const q = uniqueQueueName('natsbatch');
+    names.push(q);
+    const driver = makeDriver();
+    await driver.start();
+    try {
+      await driver.declare({ id: 'n:b', name: q, options: natsQueueOptionsSchema.parse({}) });
+      const n = 3000;
+      await driver.publish(q, Array.from({ length: n }, (_, i) => ({ id: `m${i}`, body: i, headers: {} })));
+      const c = driver.consume(q, { consumerId: 'c', maxUnsettled: n });
+      const rec = record(c);
+      c.request(n);
+      await eventually(() => rec.items.length === n, 20_000, 'the whole batch');
+      expect(rec.items.map((d) => d.body)).toEqual(Array.from({ length: n }, (_, i) => i));
+      for (const d of rec.stop()) c.ack(d);
+      await c.cancel();
+      // The server's max_payload (1 MiB by default) is below actorq's largest message size.
+      const big = 'x'.repeat(2 * 1024 * 1024);
+      await expect(driver.publish(q, [{ id: 'big', body: big, headers: {} }])).rejects.toMatchObject({ code: 'PUBLISH_REJECTED', message: expect.stringContaining('big') });
+    } finally {
+      await driver.stop();
+    }
+  });
 });
