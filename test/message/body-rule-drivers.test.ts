@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, beforeAll } from 'vitest';
 import { parseConfigText } from '../../src/config/load-config.ts';
 import { createRuntime, type Runtime } from '../../src/runtime/create-runtime.ts';
 import { silentLogger } from '../../src/util/logger.ts';
@@ -46,6 +46,7 @@ entries:
 }
 
 describe.each(RUNTIME_TARGETS.map((t) => [t.name, t] as const))('one body rule and one size limit on the %s driver', (_name, target) => {
+  beforeAll(() => target.prepare?.());
   const setups: Setup[] = [];
   const make = async () => {
     const s = await setup(target);

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, beforeAll } from 'vitest';
 import type { EventObject } from 'xstate';
 import { RUNTIME_TARGETS, GatedHandler, makeHarness, until, type Harness } from './runtime-targets.ts';
 import { runPath, stateMeta, transitionPaths, type PathStep } from '../../src/testing/paths.ts';
@@ -36,6 +36,7 @@ const EXPECTED_TRACE: Record<string, string[]> = {
 const { paths } = transitionPaths(consumerModel);
 
 describe.each(RUNTIME_TARGETS.map((t) => [t.name, t] as const))('model: consumer + worker machines on %s', (_name, target) => {
+  beforeAll(() => target.prepare?.());
   let h: Harness | undefined;
   afterEach(async () => {
     await h?.dispose();

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, beforeAll } from 'vitest';
 import type { EventObject } from 'xstate';
 import { deliveryModel } from '../../src/testing/models/delivery-model.ts';
 import { RUNTIME_TARGETS, GatedHandler, makeHarness, until, type Harness } from './runtime-targets.ts';
@@ -19,6 +19,7 @@ const TIMEOUT_MS = 400;
 const { paths } = transitionPaths(deliveryModel);
 
 describe.each(RUNTIME_TARGETS.map((t) => [t.name, t] as const))('model: delivery machine on %s', (_name, target) => {
+  beforeAll(() => target.prepare?.());
   let h: Harness | undefined;
   let gate: GatedHandler | undefined;
   afterEach(async () => {

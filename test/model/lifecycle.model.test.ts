@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, beforeAll } from 'vitest';
 import type { AnyStateMachine, EventObject } from 'xstate';
 import { RUNTIME_TARGETS, GatedHandler, makeHarness, until, type Harness } from './runtime-targets.ts';
 import { runPath, stateMeta, transitionPaths } from '../../src/testing/paths.ts';
@@ -78,6 +78,7 @@ const entrySpec = (name: 'queue' | 'driver'): LifecycleSpec => ({
 const SPECS = [runtimeSpec, entrySpec('queue'), entrySpec('driver')];
 
 describe.each(RUNTIME_TARGETS.map((t) => [t.name, t] as const))('model: runtime, queue and driver machines on %s', (_name, target) => {
+  beforeAll(() => target.prepare?.());
   let h: Harness | undefined;
   afterEach(async () => {
     await h?.dispose();

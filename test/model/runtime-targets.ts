@@ -5,6 +5,8 @@ import type { Handler } from '../../src/functions/handler.ts';
 import type { RuntimeStatusEvent } from '../../src/runtime/runtime-events.ts';
 import { deletePrefix, REDIS_URL } from '../drivers/redis/redis-test-env.ts';
 import { AMQP_URL, destroyQueue } from '../drivers/amqp/broker-helpers.ts';
+import { natsRuntimeTarget } from '../drivers/nats/nats-test-env.ts';
+import { sqsRuntimeTarget } from '../drivers/sqs/sqs-runtime-target.ts';
 
 /**
  * A backend the model-based and property suites run the whole runtime on,
@@ -15,11 +17,19 @@ export interface RuntimeTarget {
   readonly name: string;
   /** YAML lines of the driver entry (after `kind:`), indented for an entry. */
   driverFields(run: string): string;
+  /** Starts what the target needs (a private server), once; the suites call it in `beforeAll`. */
+  prepare?(): Promise<void>;
   /** Removes what a run left on the backend. */
   cleanup(run: string, queueNames: readonly string[]): Promise<void>;
 }
 
-/** Every backend available here: memory always; Redis and RabbitMQ unless disabled with ACTORQ_TEST_DRIVERS. */
+const WANTED = (process.env['ACTORQ_TEST_DRIVERS'] ?? 'memory,redis,amqp,nats,sqs').split(',');
+
+/**
+ * Every backend available here: memory, Redis, RabbitMQ, NATS JetStream and
+ * SQS (a private fauxqs, started by `prepare()`);
+ * narrow the list with ACTORQ_TEST_DRIVERS (comma-separated names).
+ */
 export const RUNTIME_TARGETS: readonly RuntimeTarget[] = (<RuntimeTarget[]>[
   { name: 'memory', driverFields: () => 'kind: queue.driver.memory', cleanup: async () => {} },
   {
@@ -34,7 +44,9 @@ export const RUNTIME_TARGETS: readonly RuntimeTarget[] = (<RuntimeTarget[]>[
       for (const n of names) await destroyQueue(n).catch(() => {});
     },
   },
-]).filter((t) => (process.env['ACTORQ_TEST_DRIVERS'] ?? 'memory,redis,amqp').split(',').includes(t.name));
+  natsRuntimeTarget,
+  sqsRuntimeTarget(),
+]).filter((t) => WANTED.includes(t.name));
 
 /** Shape of the one consumer the harness configures. */
 export interface HarnessOptions {

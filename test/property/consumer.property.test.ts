@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, beforeAll } from 'vitest';
 import fc from 'fast-check';
 import type { Handler } from '../../src/functions/handler.ts';
 import { RUNTIME_TARGETS, makeHarness, until } from '../model/runtime-targets.ts';
@@ -38,9 +38,10 @@ const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
  * still in amqplib's per-channel write buffers; it now closes each consumer
  * channel gracefully first. See test/drivers/amqp-graceful-stop.test.ts.)
  */
-const RUNS: Record<string, number> = { memory: 25, redis: 4, amqp: 4 };
+const RUNS: Record<string, number> = { memory: 25, redis: 4, amqp: 4, nats: 4, sqs: 4 };
 
 describe.each(RUNTIME_TARGETS.map((t) => [t.name, t] as const))('properties: consumer on %s', (name, target) => {
+  beforeAll(() => target.prepare?.());
   it('nothing lost, no double ack, concurrency and prefetch bounds, stop returns', { timeout: 120_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(settings, fc.array(op, { minLength: 1, maxLength: 12 }), async ({ concurrency, prefetch }, ops) => {
