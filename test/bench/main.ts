@@ -7,7 +7,9 @@
  * policy vs without), lua (vs the same JS handler), inspect
  * (with vs without the inspector), security (a handler publishing per
  * message under an actor and policies vs without), embed (handlers as
- * XState actor logic vs a plain function). No section: all of them.
+ * XState actor logic vs a plain function), nats (the JetStream driver
+ * through the runtime vs a raw @nats-io/jetstream pull consumer and
+ * js.publish). No section: all of them.
  *
  * Speed is measured here, never in tests: these machines are small and
  * noisy, so only medians and same-run ratios mean anything.
@@ -26,6 +28,7 @@ const SECTIONS: Record<string, Section> = {
   inspect: async () => (await import('./inspect-bench.ts')).inspectBench(),
   security: async () => (await import('./security-bench.ts')).runSecurityBench(Number(process.env['ROUNDS'] ?? 9)),
   embed: async () => (await import('./embed-bench.ts')).runEmbedBench(Number(process.env['ROUNDS'] ?? 7)),
+  nats: async () => (await import('./nats-bench.ts')).runNatsBench(Number(process.env['ROUNDS'] ?? 5)),
 };
 
 const wanted = process.argv.slice(2).filter((a) => a !== '--');
