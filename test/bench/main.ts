@@ -9,7 +9,8 @@
  * message under an actor and policies vs without), embed (handlers as
  * XState actor logic vs a plain function), nats (the JetStream driver
  * through the runtime vs a raw @nats-io/jetstream pull consumer and
- * js.publish). No section: all of them.
+ * js.publish), sqs (the SQS driver vs sqs-consumer and a raw SDK loop on
+ * a private fauxqs). No section: all of them.
  *
  * Speed is measured here, never in tests: these machines are small and
  * noisy, so only medians and same-run ratios mean anything.
@@ -29,6 +30,7 @@ const SECTIONS: Record<string, Section> = {
   security: async () => (await import('./security-bench.ts')).runSecurityBench(Number(process.env['ROUNDS'] ?? 9)),
   embed: async () => (await import('./embed-bench.ts')).runEmbedBench(Number(process.env['ROUNDS'] ?? 7)),
   nats: async () => (await import('./nats-bench.ts')).runNatsBench(Number(process.env['ROUNDS'] ?? 5)),
+  sqs: async () => (await import('./sqs-bench.ts')).runSqsBench(Number(process.env['ROUNDS'] ?? 5)),
 };
 
 const wanted = process.argv.slice(2).filter((a) => a !== '--');
