@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { killChild } from './private-server.ts';
 
 /**
  * A private SQS server for tests: the `fauxqs` emulator (a devDependency,
@@ -37,13 +38,7 @@ process.stdin.resume();
 /** Starts a private fauxqs; resolves once it accepts requests. */
 export async function startFauxqs(): Promise<FauxqsServer> {
   let { child, port } = await launch(0);
-  const kill = async () => {
-    const c = child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
-    c.kill('SIGKILL');
-    await exited;
-  };
+  const kill = () => killChild(child);
   return {
     port,
     endpoint: `http://127.0.0.1:${port}`,
