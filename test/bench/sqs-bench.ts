@@ -22,7 +22,7 @@ import { startFauxqs } from '../support/fauxqs-server.ts';
 import { compare, formatRate, pairedRatio, rate } from './bench-utils.ts';
 import { drainWithPool } from './drain-with-pool.ts';
 
-const COUNT = Number(process.env['SQS_BENCH_COUNT'] ?? 2000);
+const COUNT = Number(process.env['SQS_BENCH_COUNT'] ?? 5000);
 const CONCURRENCY = 10;
 const PREFETCH = 100;
 const CREDENTIALS = { accessKeyId: 'bench', secretAccessKey: 'bench' };
