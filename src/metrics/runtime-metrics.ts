@@ -50,7 +50,7 @@ export interface ConsumerMetrics {
   readonly inFlight: number;
   /** Waiting in the prefetch buffer. */
   readonly buffered: number;
-  /** Handler latency in ms, sampled (1 in 16), over the most recent samples. */
+  /** Handler latency in ms, sampled (1 in 16; down to 1 in 1,024 for handlers under 50 µs), over the most recent samples. */
   readonly latency: LatencyPercentiles;
   /** The same samples since the consumer was wired, as histogram buckets in seconds (Prometheus `actorq_consumer_handler_duration_seconds`). */
   readonly latencyHistogram: LatencyHistogram;
