@@ -11,7 +11,7 @@
  *   (`src/runtime/create-runtime.ts`), which is the target (Lua <= 2.5x JS).
  *   Skipped with a note while the runtime is not there.
  */
-import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,6 +115,7 @@ async function endToEndBench(rounds: number, messages: number): Promise<string[]
     ];
   } finally {
     await runtime.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

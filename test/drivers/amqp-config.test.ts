@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -156,6 +156,7 @@ describe('amqp connect arguments', () => {
       tls: { enabled: true, ca: 'file://ca.pem', cert: '-----BEGIN CERTIFICATE-----\nINLINE\n-----END CERTIFICATE-----', key, server_name: 'rabbit.example.com', insecure_skip_verify: true },
     });
     const args = buildConnectArgs(options, 'x', {}, dir);
+    rmSync(dir, { recursive: true, force: true });
     expect(args.socket).toMatchObject({ ca: [expect.stringContaining('FROM-FILE')], cert: expect.stringContaining('INLINE'), key, servername: 'rabbit.example.com', rejectUnauthorized: false });
     expect(args.secrets).toContain(key);
     const half = amqpDriverSchema.safeParse({ tls: { enabled: true, cert: 'c.pem' } });

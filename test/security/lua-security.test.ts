@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,9 +7,11 @@ import { createRuntime, type Runtime } from '../../src/runtime/create-runtime.ts
 import { recordingLogger, until } from '../support/runtime-kit.ts';
 
 let runtime: Runtime | undefined;
+const dirs: string[] = [];
 afterEach(async () => {
   await runtime?.stop().catch(() => {});
   runtime = undefined;
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 /**
@@ -50,6 +52,7 @@ end
 
 function writeConfig(security: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'actorq-lua-security-'));
+  dirs.push(dir);
   writeFileSync(join(dir, 'handler.lua'), HANDLER);
   writeFileSync(
     join(dir, 'config.yaml'),
