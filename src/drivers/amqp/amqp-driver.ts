@@ -13,7 +13,7 @@ import { AmqpSession } from './amqp-session.ts';
 import { AmqpConsumption, type ConsumptionHost } from './amqp-consumption.ts';
 import { isChannelClosedError, isNotFound } from './amqp-errors.ts';
 import { scrubSecrets } from './mask-url.ts';
-import { delay, untilAborted } from './wait.ts';
+import { delay, untilAborted } from '../../util/until-aborted.ts';
 import { parkedQueueName, setAside, type SetAsideHost } from './set-aside.ts';
 import { DelayQueues } from './delay-queues.ts';
 import { MessageSender } from './message-sender.ts';

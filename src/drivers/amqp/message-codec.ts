@@ -2,6 +2,7 @@ import type { Options } from 'amqplib';
 import type { Headers, Message } from '../../message/message.ts';
 import { parseDuration } from '../../util/duration.ts';
 import { InvalidMessageError } from '../../errors/message-errors.ts';
+import { jsonBodyText } from '../../message/json-body-text.ts';
 import { tableValue } from './header-table.ts';
 import { setNeutralProperty } from './property-headers.ts';
 
@@ -35,13 +36,7 @@ export interface PublishDefaults {
  * @throws InvalidMessageError for a body JSON cannot encode or a bad `amqp.*` value.
  */
 export function encodeMessage(message: Message, queueName: string, defaults?: PublishDefaults): EncodedMessage {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(message.body);
-  } catch (e) {
-    throw new InvalidMessageError(`publish to ${queueName}: body cannot be encoded as JSON: ${(e as Error).message}`);
-  }
-  if (json === undefined) throw new InvalidMessageError(`publish to ${queueName}: body cannot be encoded as JSON`);
+  const json = jsonBodyText(message.body, `publish to ${queueName}`);
   const id = message.id;
   const properties = encodeProperties(id, message.headers, queueName);
   if (defaults?.messageTtl !== undefined && properties.expiration === undefined) {

@@ -1,6 +1,6 @@
 import { MsgHdrsImpl, type MsgHdrs } from '@nats-io/transport-node';
 import type { Headers, Message } from '../../message/message.ts';
-import { InvalidMessageError } from '../../errors/message-errors.ts';
+import { jsonBodyText } from '../../message/json-body-text.ts';
 import { encodeHeaders, ID_HEADER, NOT_BEFORE_HEADER } from './nats-header-codec.ts';
 
 /** JetStream's deduplication header. */
@@ -23,13 +23,7 @@ export interface EncodedMessage {
  * @throws InvalidMessageError for a body JSON cannot encode.
  */
 export function encodeMessage(message: Message, queueName: string, due = 0): EncodedMessage {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(message.body);
-  } catch (e) {
-    throw new InvalidMessageError(`publish to ${queueName}: body cannot be encoded as JSON: ${(e as Error).message}`);
-  }
-  if (json === undefined) throw new InvalidMessageError(`publish to ${queueName}: body cannot be encoded as JSON`);
+  const json = jsonBodyText(message.body, `publish to ${queueName}`);
   const id = message.id;
   return { data: json, headers: headersFor(id, plainId(id) ? id : undefined, message.headers, due) };
 }

@@ -21,6 +21,7 @@ import type { AsideTarget } from './nats-set-aside.ts';
 import type { QueuePlace } from './nats-names.ts';
 import { NatsParking } from './nats-parking.ts';
 import { queueInfo } from './nats-info.ts';
+import { untilAborted } from '../../util/until-aborted.ts';
 
 /** How long `stop()` waits for consumptions to hand back what they hold before closing anyway. */
 const CLOSE_WAIT_MS = 2_000;
@@ -295,17 +296,4 @@ export class NatsDriver implements Driver {
   #unavailable(what: string, cause?: unknown): DriverUnavailableError {
     return new DriverUnavailableError('DRIVER_UNAVAILABLE', `driver ${this.id}: ${what}`, cause === undefined ? undefined : { cause });
   }
-}
-
-/** Resolves when `wait` settles or any signal aborts, removing its listeners either way. */
-function untilAborted(wait: Promise<unknown>, signals: readonly AbortSignal[]): Promise<void> {
-  if (signals.some((s) => s.aborted)) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      for (const s of signals) s.removeEventListener('abort', done);
-      resolve();
-    };
-    for (const s of signals) s.addEventListener('abort', done, { once: true });
-    void wait.then(done);
-  });
 }

@@ -4,6 +4,7 @@ import type { Headers, HeaderValue, Message } from '../../message/message.ts';
 import { sanitizeReservedHeaders } from '../../message/reserved-headers.ts';
 import { attemptsOf } from '../../message/attempts.ts';
 import { InvalidMessageError } from '../../errors/message-errors.ts';
+import { jsonBodyText } from '../../message/json-body-text.ts';
 import {
   DEDUP_HEADER,
   DELAY_HEADER,
@@ -36,14 +37,7 @@ export interface QueueTarget {
 
 /** The queue's codec: JSON text, made storable by SQS. */
 export function encodeBody(body: unknown, where: string): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(body);
-  } catch (e) {
-    throw new InvalidMessageError(`${where}: body cannot be encoded as JSON: ${(e as Error).message}`);
-  }
-  if (json === undefined) throw new InvalidMessageError(`${where}: body cannot be encoded as JSON`);
-  return storableJson(json);
+  return storableJson(jsonBodyText(body, where));
 }
 
 /**

@@ -1,5 +1,3 @@
-/** Small waiting helpers for the AMQP driver. @internal */
-
 /** Resolves after `ms`, without keeping the process alive. */
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
