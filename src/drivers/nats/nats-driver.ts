@@ -16,12 +16,12 @@ import type { NatsDelivery } from './nats-delivery.ts';
 import { parseAckSubject } from './nats-delivery.ts';
 import { copyHeaders, encodeMessage } from './nats-codec.ts';
 import { sendConfirmed, type Outgoing, type PublishHost } from './nats-publish.ts';
-import { checkedDelay, classify, pause } from './nats-errors.ts';
+import { checkedDelay, classify } from './nats-errors.ts';
 import type { AsideTarget } from './nats-set-aside.ts';
 import type { QueuePlace } from './nats-names.ts';
 import { NatsParking } from './nats-parking.ts';
 import { queueInfo } from './nats-info.ts';
-import { untilAborted } from '../../util/until-aborted.ts';
+import { delay as pause, untilAborted } from '../../util/until-aborted.ts';
 
 /** How long `stop()` waits for consumptions to hand back what they hold before closing anyway. */
 const CLOSE_WAIT_MS = 2_000;

@@ -49,5 +49,3 @@ export function checkedDelay(delayMs: number | undefined, where: string): number
   return Math.ceil(delayMs);
 }
 
-/** Resolves after `ms`, without keeping the process alive. */
-export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
