@@ -59,6 +59,17 @@ export interface Driver {
   publish(queueName: string, messages: readonly Message[], options?: PublishOptions): Promise<void>;
 
   /**
+   * Optional fast path for `publish(queueName, [message])` without
+   * options, for drivers that can often accept a message on the spot
+   * (memory). Returns `undefined` when the message is stored already, so
+   * the caller makes no promise at all; otherwise a promise as `publish`
+   * returns, which the driver may share between several such calls (it
+   * then settles for all of them at once, each message then stored, or
+   * none of them).
+   */
+  publishOne?(queueName: string, message: Message): Promise<void> | undefined;
+
+  /**
    * Starts delivering a queue's messages to one consumer. Nothing is
    * delivered until credit is granted with {@link Consumption.request}.
    * Throws `NotFoundError` for an undeclared queue.

@@ -2,6 +2,8 @@ import type { QueueBinding } from './runtime-wiring.ts';
 import { NotFoundError } from '../errors/not-found-error.ts';
 import { OutgoingMessage } from '../message/outgoing-message.ts';
 import { assertSize, checkBody, copyHeaders, DEFAULT_MAX_MESSAGE_SIZE, headersBoundOf } from '../message/validate-message.ts';
+import { DEFAULT_HEADERS_BOUND } from '../message/json-size.ts';
+import { unixSeconds } from '../util/unix-seconds.ts';
 import type { Message } from '../message/message.ts';
 import type { DelayValue } from '../message/delay.ts';
 import { publishDelay, type PublishDelay } from '../message/publish-delay.ts';
@@ -54,6 +56,8 @@ export class Publisher {
   readonly published = new Map<string, number>();
   /** One "accepted one more" callback per queue, made once, so a publish allocates no closure for it. */
   readonly #acceptedOne = new Map<string, () => void>();
+  /** The last waiting promise a driver's `publishOne` returned, and how many publishes it stands for so far. */
+  #group: { readonly promise: Promise<void>; readonly queueId: string; size: number } | undefined;
 
   constructor(queues: () => ReadonlyMap<string, QueueBinding> | undefined) {
     this.#queues = queues;
@@ -63,8 +67,9 @@ export class Publisher {
     const binding = this.#queues()?.get(queueId);
     if (!binding) return Promise.reject(new NotFoundError('queue', queueId));
     try {
+      if (options === undefined) return this.#publishPlain(queueId, binding, body);
       const bound = checkBody(body, queueId);
-      const now = nowSeconds();
+      const now = unixSeconds();
       const delay = options === undefined ? undefined : publishDelay(options.delay, options.headers, queueId);
       const headers = this.#headers(queueId, delay ? delay.headers : options?.headers, now);
       assertSize(body, bound, headers, headersBoundOf(headers), now, limitOf(binding), queueId);
@@ -79,7 +84,7 @@ export class Publisher {
     const binding = this.#queues()?.get(queueId);
     if (!binding) return Promise.reject(new NotFoundError('queue', queueId));
     try {
-      const now = nowSeconds();
+      const now = unixSeconds();
       const messages: Message[] = new Array(bodies.length);
       const delay = options === undefined ? undefined : publishDelay(options.delay, options.headers, queueId);
       const given = delay ? delay.headers : options?.headers;
@@ -101,6 +106,46 @@ export class Publisher {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * The usual publish: one body, no options, so default headers and no
+   * delay. Through the driver's `publishOne` where it has one: a message
+   * accepted on the spot then costs no promise (measured: per-message
+   * publishes ran at a third of fastq's rate before).
+   */
+  #publishPlain(queueId: string, binding: QueueBinding, body: unknown): Promise<void> {
+    const bound = typeof body === 'number' && body - body === 0 ? MAX_NUMBER_BYTES : checkBody(body, queueId);
+    const now = unixSeconds();
+    const limit = limitOf(binding);
+    if (bound + DEFAULT_HEADERS_BOUND > limit) assertSize(body, bound, undefined, DEFAULT_HEADERS_BOUND, now, limit, queueId);
+    const message = new OutgoingMessage(body, undefined, now);
+    const driver = binding.driver;
+    if (driver.publishOne === undefined) return driver.publish(binding.declaration.name, [message]).then(this.#countOne(queueId));
+    const waiting = driver.publishOne(binding.declaration.name, message);
+    if (waiting === undefined) {
+      this.#count(queueId, 1);
+      return RESOLVED;
+    }
+    return this.#countWhenAccepted(queueId, waiting);
+  }
+
+  /**
+   * Counts a waiting publish once the driver accepts it. The driver may
+   * hand several publishes the same promise (a waiting group): those add
+   * to one count instead of each hanging a callback on it.
+   */
+  #countWhenAccepted(queueId: string, waiting: Promise<void>): Promise<void> {
+    const group = this.#group;
+    if (group !== undefined && group.promise === waiting) {
+      group.size++;
+      return waiting;
+    }
+    const next = { promise: waiting, queueId, size: 1 };
+    this.#group = next;
+    // The caller gets `waiting` itself and handles its rejection; this branch only counts.
+    waiting.then(() => this.#count(next.queueId, next.size), ignore);
+    return waiting;
   }
 
   #count(queueId: string, n: number): void {
@@ -136,6 +181,6 @@ function limitOf(binding: QueueBinding): number {
   return binding.entry.max_message_size ?? DEFAULT_MAX_MESSAGE_SIZE;
 }
 
-function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
-}
+const RESOLVED: Promise<void> = Promise.resolve();
+
+function ignore(): void {}

@@ -4,8 +4,13 @@ import { Deque } from './deque.ts';
 interface Chunk<T> {
   readonly items: readonly T[];
   start: number;
-  readonly end: number;
+  end: number;
+  /** The queue made `items` for single pushes, so it may append to it. */
+  readonly owned: boolean;
 }
+
+/** Single pushes share one array up to this many items, then start another. */
+const OWNED_CHUNK_ITEMS = 512;
 
 /**
  * A FIFO of items stored as the arrays they arrived in. Publishing a batch
@@ -34,19 +39,28 @@ export class ChunkQueue<T> {
   /** Appends `items[start..end)` without copying. */
   pushAll(items: readonly T[], start = 0, end = items.length): void {
     if (end <= start) return;
-    this.#chunks.push({ items, start, end });
+    this.#chunks.push({ items, start, end, owned: false });
     this.#length += end - start;
   }
 
-  /** Appends one item. */
+  /**
+   * Appends one item: into the tail chunk when the queue made it for single
+   * items, so that a run of single pushes costs an array slot each, not an
+   * array and a chunk each.
+   */
   push(item: T): void {
-    this.pushAll([item]);
+    const tail = this.#chunks.peekLast();
+    if (tail !== undefined && tail.owned && tail.end < OWNED_CHUNK_ITEMS) {
+      (tail.items as T[]).push(item);
+      tail.end++;
+    } else this.#chunks.push({ items: [item], start: 0, end: 1, owned: true });
+    this.#length++;
   }
 
   /** Puts `items` at the head, in their order. */
   unshiftAll(items: readonly T[]): void {
     if (items.length === 0) return;
-    this.#chunks.unshift({ items, start: 0, end: items.length });
+    this.#chunks.unshift({ items, start: 0, end: items.length, owned: false });
     this.#length += items.length;
   }
 

@@ -61,6 +61,11 @@ export class Deque<T> {
     return this.#length === 0 ? undefined : this.#items[this.#head];
   }
 
+  /** Returns the tail without removing it. */
+  peekLast(): T | undefined {
+    return this.#length === 0 ? undefined : this.#items[(this.#head + this.#length - 1) & this.#mask];
+  }
+
   /** Removes up to `count` items from the head into a new array. */
   take(count: number): T[] {
     const n = Math.min(count, this.#length);

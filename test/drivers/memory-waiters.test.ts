@@ -96,6 +96,71 @@ entries:
     expect(settled.filter((s) => s.status === 'rejected' && (s.reason as { code?: string }).code === 'DRIVER_STOPPED')).toHaveLength(10_000);
   });
 
+  it('single-message publishes that find the queue full wait in shared groups: stored in order, each settles once stored', async () => {
+    const driver = await setup({ max_length: 2 });
+    const offered = Array.from({ length: 200 }, (_, i) => driver.publishOne('q', m(i + 1)));
+    // Stored on the spot: no promise made at all.
+    expect(offered.slice(0, 2)).toEqual([undefined, undefined]);
+    const waiting = offered.slice(2) as Promise<void>[];
+    expect(waiting.every((p) => p instanceof Promise)).toBe(true);
+    // 198 waiting publishes share a few promises (groups of up to max_length, here 2), not one each.
+    expect(new Set(waiting).size).toBe(99);
+    let settled = 0;
+    for (const p of waiting) void p.then(() => settled++);
+    const c = driver.consume('q', { consumerId: 'c', maxUnsettled: 1000 });
+    const got = collect(c, 200);
+    c.request(1000);
+    expect((await got).map((d) => d.body)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    await Promise.all(waiting);
+    expect(settled).toBe(198);
+    await driver.stop();
+  });
+
+  it('a waiting group goes in whole or not at all: a stop rejects every member and stores none of them', async () => {
+    const driver = await setup({ max_length: 4 });
+    for (let i = 1; i <= 4; i++) expect(driver.publishOne('q', m(i))).toBeUndefined();
+    const group = [5, 6, 7].map((i) => driver.publishOne('q', m(i)));
+    expect(new Set(group).size).toBe(1);
+    // One place frees up: too little for the group of three, so none of it is admitted.
+    const c = driver.consume('q', { consumerId: 'c', maxUnsettled: 1 });
+    const first = collect(c, 1);
+    c.request(1);
+    expect((await first).map((d) => d.body)).toEqual([1]);
+    expect((await driver.info('q')).ready).toBe(3);
+    await driver.stop();
+    await expect(group[0]).rejects.toMatchObject({ code: 'DRIVER_STOPPED' });
+    await driver.start();
+    expect((await driver.info('q')).ready).toBe(3);
+    await driver.stop();
+  });
+
+  it('a group larger than a lowered max_length still gets in once the queue is empty', async () => {
+    const driver = await setup({ max_length: 8 });
+    for (let i = 1; i <= 8; i++) driver.publishOne('q', m(i));
+    const group = Array.from({ length: 8 }, (_, i) => driver.publishOne('q', m(i + 9)));
+    await driver.declare({ id: 'test:q', name: 'q', options: memoryQueueOptionsSchema.parse({ max_length: 2 }) });
+    const c = driver.consume('q', { consumerId: 'c', maxUnsettled: 100 });
+    const got = collect(c, 16);
+    c.request(100);
+    expect((await got).map((d) => d.body)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    await Promise.all(group);
+    await driver.stop();
+  });
+
+  it('max_waiting counts each publish of a group', async () => {
+    const driver = await setup({ max_length: 1, max_waiting: 3 });
+    driver.publishOne('q', m(1));
+    const waiting = [2, 3, 4].map((i) => driver.publishOne('q', m(i)));
+    await expect(driver.publishOne('q', m(5))).rejects.toBeInstanceOf(QueueFullError);
+    await expect(driver.publish('q', [m(6)])).rejects.toBeInstanceOf(QueueFullError);
+    const c = driver.consume('q', { consumerId: 'c', maxUnsettled: 10 });
+    const got = collect(c, 4);
+    c.request(10);
+    expect((await got).map((d) => d.body)).toEqual([1, 2, 3, 4]);
+    await Promise.all(waiting);
+    await driver.stop();
+  });
+
   it('max_waiting must be a whole number >= 0', () => {
     expect(memoryQueueOptionsSchema.safeParse({ max_waiting: -1 }).success).toBe(false);
     expect(memoryQueueOptionsSchema.safeParse({ max_waiting: 1.5 }).success).toBe(false);

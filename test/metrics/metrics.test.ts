@@ -115,4 +115,25 @@ describe('trace context', () => {
     expect(new Set(seen).size).toBe(4);
     await runtime.stop();
   });
+
+  it('counts each per-message publish once, when stored: at once, or when the group it waited in gets in', async () => {
+    const yaml = `namespace: app
+entries:
+  - { name: mem, kind: queue.driver.memory, lifecycle: { auto_start: true } }
+  - { name: q, kind: queue.queue, driver: app:mem, driver_options: { memory: { max_length: 3 } } }
+  - { name: c, kind: queue.consumer, queue: app:q, func: app:h, concurrency: 1, prefetch: 1 }
+`;
+    const runtime = createRuntime({ registry: parseConfigText(yaml, '<inline>', { extraFunctionIds: ['app:h'] }), functions: { 'app:h': () => {} }, logger: silentLogger });
+    await runtime.start();
+    const published = async () => (await runtime.metrics()).queues.find((q) => q.id === 'app:q')!.published;
+    const calls = Array.from({ length: 10 }, (_, i) => runtime.publish('app:q', { i }));
+    // Three stored on the spot; seven wait for room and are not counted yet.
+    expect(await published()).toBe(3);
+    await runtime.startEntry('app:c');
+    await Promise.all(calls);
+    expect(await published()).toBe(10);
+    await until(() => expect(runtime.consumerStats('app:c').acked).toBe(10));
+    await runtime.stop();
+  });
+
 });

@@ -6,7 +6,7 @@ import { AbortedError, DriverUnavailableError } from '../../errors/lifecycle-err
 import { DEFAULT_MEMORY_MAX_LENGTH, DEFAULT_MEMORY_MAX_WAITING } from './memory-kind.ts';
 import { QueueFullError } from '../../errors/queue-full-error.ts';
 import { MemoryConsumption } from './memory-consumption.ts';
-import { MemoryQueue, type PublishWaiter } from './memory-queue.ts';
+import { callsOf, MemoryQueue, type PublishWaiter } from './memory-queue.ts';
 import { MemoryDelays } from './memory-delays.ts';
 import { InvalidMessageError } from '../../errors/message-errors.ts';
 import { MAX_DELAY_MS } from '../../message/delay.ts';
@@ -22,6 +22,13 @@ const RESOLVED: Promise<void> = Promise.resolve();
  * a macrotask in between, the next pump waits for `setImmediate`.
  */
 const MAX_MICROTASK_PUMPS = 256;
+
+/**
+ * Most single-message publishes one waiting group holds (fewer when
+ * `max_length` is smaller): a group is admitted whole, so a large one
+ * would wait for that much room at once.
+ */
+const GROUP_MESSAGES = 64;
 
 /**
  * In-process driver: one bounded FIFO per queue.
@@ -68,7 +75,7 @@ export class MemoryDriver implements Driver {
     const error = new DriverUnavailableError('DRIVER_STOPPED', `driver ${this.id} stopped`);
     for (const queue of this.#queues.values()) {
       for (const consumption of [...queue.consumers]) await consumption.cancel();
-      for (let w = queue.waiters.shift(); w; w = queue.waiters.shift()) this.#settleWaiter(w, error);
+      for (let w = queue.waiters.shift(); w; w = queue.waiters.shift()) this.#settleWaiter(w, queue, error);
     }
   }
 
@@ -99,6 +106,40 @@ export class MemoryDriver implements Driver {
       return RESOLVED;
     }
     return this.#waitForRoom(queue, messages, options?.signal, delay);
+  }
+
+  /**
+   * One message without options, the shape of most publishes: stored at
+   * once when there is room (`undefined` then, and no promise made), else
+   * a promise that resolves once it is admitted, shared with the other
+   * single-message publishes waiting in the same group.
+   */
+  publishOne(queueName: string, message: Message): Promise<void> | undefined {
+    if (this.#stopped) return Promise.reject(new DriverUnavailableError('DRIVER_STOPPED', `driver ${this.id} stopped`));
+    const queue = this.#queues.get(queueName);
+    if (!queue) return Promise.reject(new NotFoundError('queue', queueName, `driver ${this.id}`));
+    if (queue.waiters.length === 0 && queue.room > 0) {
+      queue.ready.push(message);
+      this.schedulePump(queue);
+      return undefined;
+    }
+    if (queue.waitingCalls >= queue.maxWaiting) return Promise.reject(this.#queueFull(queue));
+    const last = queue.waiters.peekLast();
+    if (last?.group !== undefined && last.messages.length < Math.min(GROUP_MESSAGES, queue.maxLength)) {
+      (last.messages as Message[]).push(message);
+      queue.waitingCalls++;
+      return last.group;
+    }
+    let resolve!: () => void;
+    let reject!: (error: unknown) => void;
+    const group = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    queue.waiters.push({ messages: [message], next: 0, resolve, reject, signal: undefined, onAbort: undefined, delayMs: 0, group });
+    queue.waitingCalls++;
+    this.#admitWaiters(queue);
+    return group;
   }
 
   consume(queueName: string, _options: ConsumeOptions): MemoryConsumption {
@@ -170,13 +211,7 @@ export class MemoryDriver implements Driver {
     if (signal?.aborted) return Promise.reject(new AbortedError(`publish to ${queue.name} aborted`, { cause: signal.reason }));
     // Publishes fired without awaiting would otherwise pile up without bound
     // (each waiter holds its messages, a promise and closures).
-    if (queue.waiters.length >= queue.maxWaiting) {
-      return Promise.reject(
-        new QueueFullError(
-          `publish to ${queue.name} on driver ${this.id}: queue full (max_length ${queue.maxLength}) and ${queue.waiters.length} publish calls already waiting (max_waiting ${queue.maxWaiting}); nothing of this call was stored`,
-        ),
-      );
-    }
+    if (queue.waitingCalls >= queue.maxWaiting) return Promise.reject(this.#queueFull(queue));
     return new Promise<void>((resolve, reject) => {
       const onAbort = signal
         ? () => {
@@ -184,9 +219,10 @@ export class MemoryDriver implements Driver {
             reject(new AbortedError(`publish to ${queue.name} aborted after ${waiter.next} of ${messages.length} messages were accepted`, { cause: signal.reason }));
           }
         : undefined;
-      const waiter: PublishWaiter = { messages, next: 0, resolve, reject, signal, onAbort, delayMs };
+      const waiter: PublishWaiter = { messages, next: 0, resolve, reject, signal, onAbort, delayMs, group: undefined };
       signal?.addEventListener('abort', onAbort!, { once: true });
       queue.waiters.push(waiter);
+      queue.waitingCalls++;
       this.#admitWaiters(queue);
     });
   }
@@ -195,7 +231,10 @@ export class MemoryDriver implements Driver {
   #admitWaiters(queue: MemoryQueue): void {
     let admitted = false;
     for (let w = queue.waiters.peek(); w && queue.room > 0; w = queue.waiters.peek()) {
-      const n = Math.min(queue.room, w.messages.length - w.next);
+      // A group goes in whole, into an empty queue even past max_length (so
+      // a group larger than a lowered max_length cannot wait forever).
+      if (w.group !== undefined && queue.room < w.messages.length && queue.ready.length + queue.delayed > 0) break;
+      const n = w.group !== undefined ? w.messages.length : Math.min(queue.room, w.messages.length - w.next);
       if (w.delayMs > 0) this.#delays.add(queue, w.messages, w.next, w.next + n, w.delayMs);
       else {
         queue.ready.pushAll(w.messages, w.next, w.next + n);
@@ -203,23 +242,30 @@ export class MemoryDriver implements Driver {
       }
       w.next += n;
       if (w.next < w.messages.length) break;
-      queue.waiters.shift();
-      this.#settleWaiter(w);
+      this.#settleWaiter(queue.waiters.shift()!, queue);
     }
     // A pump admits after delivering; another pump is only worth a
     // microtask if some consumer can still take what was just admitted.
     if (admitted && queue.consumers.some((c) => c.credit > 0)) this.schedulePump(queue);
   }
 
-  #settleWaiter(w: PublishWaiter, error?: unknown): void {
+  #settleWaiter(w: PublishWaiter, queue: MemoryQueue, error?: unknown): void {
+    queue.waitingCalls -= callsOf(w);
     if (w.onAbort) w.signal!.removeEventListener('abort', w.onAbort);
     if (error === undefined) w.resolve();
     else w.reject(error);
   }
 
   #removeWaiter(queue: MemoryQueue, waiter: PublishWaiter): void {
-    const rest = queue.waiters.drain().filter((w) => w !== waiter);
-    for (const w of rest) queue.waiters.push(w);
+    const all = queue.waiters.drain();
+    for (const w of all) if (w !== waiter) queue.waiters.push(w);
+    if (queue.waiters.length < all.length) queue.waitingCalls--;
+  }
+
+  #queueFull(queue: MemoryQueue): QueueFullError {
+    return new QueueFullError(
+      `publish to ${queue.name} on driver ${this.id}: queue full (max_length ${queue.maxLength}) and ${queue.waitingCalls} publish calls already waiting (max_waiting ${queue.maxWaiting}); nothing of this call was stored`,
+    );
   }
 }
 

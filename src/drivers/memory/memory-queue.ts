@@ -3,8 +3,12 @@ import { Deque } from '../../util/deque.ts';
 import { ChunkQueue } from '../../util/chunk-queue.ts';
 import type { MemoryConsumption } from './memory-consumption.ts';
 
-/** A publisher waiting for room in a full queue. */
+/**
+ * A publish call waiting for room in a full queue, or a group of
+ * single-message publishes waiting together (see {@link PublishWaiter.group}).
+ */
 export interface PublishWaiter {
+  /** The call's messages; a group's grows as publishes join it. */
   readonly messages: readonly Message[];
   /** Index of the next message of `messages` not yet accepted. */
   next: number;
@@ -14,6 +18,20 @@ export interface PublishWaiter {
   readonly onAbort: (() => void) | undefined;
   /** A delayed publish: admitted messages wait this long (ms, counted from admission); 0 = none. */
   readonly delayMs: number;
+  /**
+   * Set on a group of single-message publishes without options that found
+   * the queue full: the one promise they all returned. A waiting publish
+   * then costs an array slot instead of a promise, its two functions and a
+   * waiter. A group is admitted whole (so its promise never stands for a
+   * message left out) and takes members until it is admitted or holds
+   * `GROUP_MESSAGES` of them (see the driver).
+   */
+  readonly group: Promise<void> | undefined;
+}
+
+/** Publish calls a waiter stands for: one, or each member of a group. */
+export function callsOf(waiter: PublishWaiter): number {
+  return waiter.group === undefined ? 1 : waiter.messages.length;
 }
 
 /**
@@ -35,6 +53,8 @@ export class MemoryQueue {
   /** Round-robin cursor over `consumers`. */
   cursor = 0;
   readonly waiters = new Deque<PublishWaiter>();
+  /** Publish calls waiting: what `max_waiting` bounds (a group counts each member). */
+  waitingCalls = 0;
   pumpScheduled = false;
 
   constructor(name: string, maxLength: number, maxWaiting: number) {
