@@ -1,46 +1,63 @@
-import type { RedisDriver } from './redis-driver.ts';
-
 /**
- * Collects acks of one consumer and removes them with one `HDEL` per
- * event-loop turn: a busy consumer acks hundreds of messages per turn, and
- * one command with many fields costs Redis little more than one with one.
- * Every ack of a turn shares the promise of that flush. @internal
+ * Acks of one consumer collected over an event-loop turn: a busy consumer
+ * acks hundreds of messages per turn, and removing them with one command
+ * (or inside the next fetch, see `RedisConsumption`) costs Redis little
+ * more than removing one. Every ack of a batch shares one promise, settled
+ * by whoever sends the batch. @internal
  */
 export class AckBatcher {
-  readonly #driver: RedisDriver;
-  readonly #proc: string;
+  readonly #onFirst: () => void;
   #tokens: number[] = [];
-  #next: Promise<void> | undefined;
+  #batch: AckBatch | undefined;
   readonly #outstanding = new Set<Promise<void>>();
 
-  constructor(driver: RedisDriver, proc: string) {
-    this.#driver = driver;
-    this.#proc = proc;
+  /** `onFirst` runs when a batch gets its first ack: the owner schedules the send. */
+  constructor(onFirst: () => void) {
+    this.#onFirst = onFirst;
   }
 
   /** Queues `token` for removal; resolves when its batch is gone from Redis. */
   add(token: number): Promise<void> {
     this.#tokens.push(token);
-    if (this.#next) return this.#next;
-    const batch = new Promise<void>((resolve, reject) => {
-      setImmediate(() => {
-        this.#next = undefined;
-        const tokens = this.#tokens;
-        this.#tokens = [];
-        // HDEL is idempotent, so a retry after a reconnect is harmless.
-        this.#driver.settle((c) => c.hdel(this.#proc, ...tokens.map(String))).then(() => resolve(), reject);
-      });
-    });
-    this.#next = batch;
-    this.#outstanding.add(batch);
+    if (this.#batch) return this.#batch.promise;
+    const batch = new AckBatch();
+    this.#batch = batch;
+    const p = batch.promise;
+    this.#outstanding.add(p);
     // Marked handled: a caller that does not await an ack must not crash the
     // process; callers that do await still see the rejection.
-    batch.catch(() => {}).finally(() => this.#outstanding.delete(batch));
+    p.catch(() => {}).finally(() => this.#outstanding.delete(p));
+    this.#onFirst();
+    return p;
+  }
+
+  /** Takes the acks collected so far (undefined if none); the caller must settle the batch. */
+  take(): AckBatch | undefined {
+    const batch = this.#batch;
+    if (!batch) return undefined;
+    batch.tokens = this.#tokens;
+    this.#tokens = [];
+    this.#batch = undefined;
     return batch;
   }
 
-  /** Resolves when every ack added so far has been flushed (or failed). */
+  /** Resolves when every ack added so far has been sent (or failed). */
   async flush(): Promise<void> {
     await Promise.allSettled([...this.#outstanding]);
+  }
+}
+
+/** Tokens acked in one turn and the promise their acks share. @internal */
+export class AckBatch {
+  tokens: number[] = [];
+  readonly promise: Promise<void>;
+  resolve!: () => void;
+  reject!: (e: unknown) => void;
+
+  constructor() {
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
   }
 }

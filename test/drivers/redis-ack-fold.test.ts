@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RedisDriver } from '../../src/drivers/redis/redis-driver.ts';
+import { eventually, record, uniqueQueueName } from './conformance-helpers.ts';
+import { deletePrefix, makeDriver, uniquePrefix } from './redis/redis-test-env.ts';
+
+const prefix = uniquePrefix('ackfold');
+const msg = (n: number) => ({ id: `m${n}`, body: { n }, headers: {} });
+
+/*
+ * Acks made in the same turn as returned credit travel inside the next
+ * fetch. When that fetch gets no reply, nobody knows whether they were
+ * applied: they must be sent again, or the acked messages would stay in
+ * the processing hash and come back when the consumer leaves.
+ */
+describe('redis driver: acks that ride on a fetch', { timeout: 20_000 }, () => {
+  let driver: RedisDriver;
+
+  beforeAll(async () => {
+    driver = makeDriver(prefix);
+    await driver.start();
+  });
+  afterAll(async () => {
+    await driver.stop();
+    await deletePrefix(prefix);
+  });
+
+  it('are sent again when that fetch fails without a reply, and the consumer carries on', async () => {
+    const q = uniqueQueueName('fold');
+    await driver.declare({ id: `test:${q}`, name: q, options: {} });
+    await driver.publish(q, [1, 2, 3, 4].map(msg));
+    const c = driver.consume(q, { consumerId: 'fold', maxUnsettled: 4 });
+    const rec = record(c);
+    c.request(2);
+    await eventually(() => rec.items.length === 2, 5000, '2 delivered');
+
+    // The next fetch that carries acks is lost on its way (as with a dropped connection).
+    const cmd = driver.connection.cmd as unknown as { aqFetch: (...args: unknown[]) => Promise<unknown> };
+    const real = cmd.aqFetch;
+    let lost = 0;
+    cmd.aqFetch = function (this: unknown, ...args: unknown[]) {
+      if (args.length > 7 && lost === 0) {
+        lost++;
+        return Promise.reject(new Error('injected: connection lost before the reply'));
+      }
+      return real.apply(this, args);
+    };
+    try {
+      const acks = rec.items.map((d) => c.ack(d));
+      c.request(2);
+      const settled = await Promise.race([Promise.all(acks).then(() => 'settled'), new Promise((r) => setTimeout(() => r('still pending after 3s'), 3000))]);
+      expect(settled).toBe('settled');
+      expect(lost).toBe(1);
+      expect(await driver.info(q)).toMatchObject({ ready: 2, in_flight: 0 });
+      await eventually(() => rec.items.length === 4, 8000, 'the other 2 delivered after the lost fetch');
+      expect(rec.items.map((d) => d.id)).toEqual(['m1', 'm2', 'm3', 'm4']);
+      for (const d of rec.items.slice(2)) await c.ack(d);
+      expect(await driver.info(q)).toMatchObject({ message_count: 0 });
+    } finally {
+      cmd.aqFetch = real;
+      await c.cancel();
+    }
+  });
+});
