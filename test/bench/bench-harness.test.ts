@@ -24,10 +24,12 @@ describe('benchmark harness', () => {
   it('the memory section runs every contender in its own process and reports the ratios', async () => {
     const lines = await runMemoryBench(1, 20_000);
     const text = lines.join('\n');
-    for (const name of ['fastq', 'fastq again', 'fastq.promise', 'actorq']) {
+    for (const name of ['fastq', 'fastq again', 'fastq.promise', 'actorq', 'fastq.promise each', 'fastq.promise each again', 'actorq each']) {
       expect(text).toMatch(new RegExp(`^  ${name.replace('.', '\\.')} +[\\d.]+[kM]? msg/s`, 'm'));
     }
     const ratio = /actorq\/fastq, median of per-round ratios: ([\d.]+)x/.exec(text);
     expect(Number(ratio?.[1])).toBeGreaterThan(0);
+    const each = /actorq each\/fastq\.promise each, median of per-round ratios: ([\d.]+)x/.exec(text);
+    expect(Number(each?.[1])).toBeGreaterThan(0);
   }, 60_000);
 });

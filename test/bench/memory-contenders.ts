@@ -6,7 +6,7 @@
  */
 import { createInterface } from 'node:readline';
 import fastq from 'fastq';
-import { createRuntime } from '../../src/index.ts';
+import { createRuntime, type Runtime } from '../../src/index.ts';
 import { silentLogger } from '../../src/util/logger.ts';
 import { parseConfigText } from '../../src/config/load-config.ts';
 import { rate } from './bench-utils.ts';
@@ -62,6 +62,27 @@ function fastqPromiseRun(count: number): Promise<number> {
   });
 }
 
+/** Messages per `Promise.all` in the per-message contenders (the shape of a fastq.promise producer). */
+const CHUNK = 100;
+
+/**
+ * fastq's promise API pushed one message at a time, in chunks of
+ * {@link CHUNK} awaited with `Promise.all` (each push's promise settles
+ * when its handler is done): the baseline of the per-message section.
+ */
+function fastqPromiseEachRun(count: number): Promise<number> {
+  const queue = fastq.promise(handler, CONCURRENCY);
+  const chunk: Promise<unknown>[] = new Array(CHUNK);
+  return rate(count, async () => {
+    for (let sent = 0; sent < count; ) {
+      const n = Math.min(CHUNK, count - sent);
+      chunk.length = n;
+      for (let i = 0; i < n; i++) chunk[i] = queue.push(sent++);
+      await Promise.all(chunk);
+    }
+  });
+}
+
 /** The benchmark's configuration; `queueExtra` adds fields to the queue entry, `entries` more entries. */
 const yamlWith = (queueExtra = '', entries = '') => `
 namespace: bench
@@ -92,13 +113,45 @@ async function actorqRun(count: number, config = yaml): Promise<number> {
   const bodies = Array.from({ length: BATCH }, (_, i) => i + 1);
   const result = await rate(count, async () => {
     for (let sent = 0; sent < count; sent += BATCH) await runtime.publishBatch('bench:q', bodies);
-    await new Promise<void>((resolve) => {
-      const poll = () => (runtime.consumerStats('bench:c').acked >= count ? resolve() : setImmediate(poll));
-      poll();
-    });
+    await untilAcked(runtime, count);
   });
   await runtime.stop();
   return result;
+}
+
+/**
+ * actorq with one `runtime.publish()` per message, in chunks of
+ * {@link CHUNK} awaited with `Promise.all` (each publish settles once the
+ * queue has taken the message), timed until the consumer has acked every
+ * message: the per-message section's actorq side.
+ */
+async function actorqEachRun(count: number): Promise<number> {
+  const runtime = createRuntime({
+    registry: parseConfigText(yaml, '<bench>', { extraFunctionIds: ['bench:handler'] }),
+    functions: { 'bench:handler': handler },
+    logger: silentLogger,
+  });
+  await runtime.start();
+  const chunk: Promise<void>[] = new Array(CHUNK);
+  const result = await rate(count, async () => {
+    for (let sent = 0; sent < count; ) {
+      const n = Math.min(CHUNK, count - sent);
+      chunk.length = n;
+      for (let i = 0; i < n; i++) chunk[i] = runtime.publish('bench:q', ++sent);
+      await Promise.all(chunk);
+    }
+    await untilAcked(runtime, count);
+  });
+  await runtime.stop();
+  return result;
+}
+
+/** Resolves once the bench consumer has acked `count` messages (polled each macrotask). */
+function untilAcked(runtime: Runtime, count: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const poll = () => (runtime.consumerStats('bench:c').acked >= count ? resolve() : setImmediate(poll));
+    poll();
+  });
 }
 
 /** Every contender of the memory benchmark, by name. */
@@ -108,6 +161,10 @@ export const MEMORY_CONTENDERS: Readonly<Record<string, (count: number) => Promi
   actorq: (count) => actorqRun(count),
   /** actorq on a queue with `retry` and `dead_letter` configured but never used (the `retry` section). */
   'actorq-retry': (count) => actorqRun(count, retryYaml),
+  /** fastq.promise, one push per message in chunks of 100 (the per-message section's baseline). */
+  'fastq.promise each': fastqPromiseEachRun,
+  /** actorq, one `publish()` per message in chunks of 100 (the per-message section). */
+  'actorq each': actorqEachRun,
 };
 
 if (import.meta.url === `file://${process.argv[1]}`) {
