@@ -51,3 +51,24 @@ test('close ends the isolates; a call after close is refused', async () => {
   await expect(fn.handler(1, fakeContext())).rejects.toThrow(/closed/);
   fn = undefined;
 });
+
+test('calls made again as results come back leave at once, in one batch, not at the end of the turn', async () => {
+  fn = await loadLua({ 'handler.lua': 'return function(b) return b * 2 end' });
+  const pool = fn.pool;
+  expect(await Promise.all([1, 2, 3, 4].map((i) => fn!.handler(i, fakeContext())))).toEqual([2, 4, 6, 8]);
+  // As a consumer at concurrency 4 would: the four calls that ended are replaced in the turn their results came in.
+  const before = pool.batchesSent;
+  const again = [5, 6, 7].map((i) => fn!.handler(i, fakeContext()));
+  expect(pool.batchesSent).toBe(before); // three of four: waiting for the fourth
+  again.push(fn.handler(8, fakeContext()) as Promise<unknown>);
+  expect(pool.batchesSent).toBe(before + 1); // the fourth sent all four, before this turn ended
+  expect(await Promise.all(again)).toEqual([10, 12, 14, 16]);
+  expect(pool.batchesSent).toBe(before + 1);
+
+  // A call nothing ended for (an idle function) still waits for the turn's end, with the others made in it.
+  const idle = pool.batchesSent;
+  const later = [fn.handler(9, fakeContext()), fn.handler(10, fakeContext())];
+  expect(pool.batchesSent).toBe(idle);
+  expect(await Promise.all(later)).toEqual([18, 20]);
+  expect(pool.batchesSent).toBe(idle + 1);
+});

@@ -89,6 +89,14 @@ export class LuaIsolatePool implements IsolateOwner, OpsTarget, LimitsTarget {
     return this.#isolates.filter((i) => i !== undefined).length + this.#retiring.size;
   }
 
+  /** Messages that carried calls to this function's isolates now running (for tests and figures). */
+  get batchesSent(): number {
+    let sent = 0;
+    for (const isolate of this.#isolates) sent += isolate?.batchesSent ?? 0;
+    for (const isolate of this.#retiring) sent += isolate.batchesSent;
+    return sent;
+  }
+
   get busy(): boolean {
     return this.#waiting.length > 0 || this.#isolates.some((i) => i !== undefined && i.calls.size > 0) || this.#retiring.size > 0;
   }

@@ -3,7 +3,7 @@ import { ConfigError } from '../../errors/config-error.ts';
 import type { FunctionEntry } from '../../config/entry-types.ts';
 import { cloneable } from './lua-cloneable.ts';
 import type { PendingCall } from './lua-pending-call.ts';
-import type { FromIsolate, IsolateInit, ToIsolate } from './lua-protocol.ts';
+import { CALL_STRIDE, type FromIsolate, type IsolateInit, type ToIsolate } from './lua-protocol.ts';
 
 /** Calls one isolate may hold at once (its progress array has one slot each). */
 export const ISOLATE_SLOTS = 4096;
@@ -44,6 +44,8 @@ export class LuaIsolate {
   readonly progress = new Int32Array(new SharedArrayBuffer(ISOLATE_SLOTS * 4));
   /** No new calls: it is being replaced (memory limit) or was terminated. */
   retiring = false;
+  /** Messages that carried calls to the worker (for tests and figures). */
+  batchesSent = 0;
   readonly #worker: Worker;
   readonly #owner: IsolateOwner;
   /**
@@ -57,6 +59,12 @@ export class LuaIsolate {
   #stops: number[] = [];
   #replies: unknown[] = [];
   #flushScheduled = false;
+  /**
+   * Calls that ended since the last flush: the consumers whose calls they
+   * were are about to make as many new ones, and the batch leaves as soon
+   * as they have (see {@link send}).
+   */
+  #refills = 0;
   #terminated = false;
   #exitError: Error | undefined;
 
@@ -135,12 +143,20 @@ export class LuaIsolate {
     const deadline = call.deadline === Infinity ? 0 : call.deadline;
     if (this.#withMessage) this.#calls.push(call.id, slot, deadline, call.ctx.message.id, call.ctx.message.headers, call.body);
     else this.#calls.push(call.id, slot, deadline, null, null, call.body);
-    this.#schedule();
+    // Once every call that just ended has been replaced, send at once
+    // rather than at the end of the turn: the worker then runs the batch
+    // while this thread finishes the turn (acks, credit, the driver's
+    // deliveries), where waiting for the turn's end kept the two threads
+    // taking turns. Measured at concurrency 4: the batch still carries
+    // 4 calls, and the end of the turn came 50-90 us after the 4th call.
+    if (this.#refills > 0 && this.#calls.length >= this.#refills * CALL_STRIDE) this.#flush();
+    else this.#schedule();
   }
 
   /** Forgets a call that ended (or is taken away), freeing its slot. */
   remove(call: PendingCall): void {
     if (!this.calls.delete(call.id)) return;
+    this.#refills++;
     this.#freeSlots.push(call.slot);
     if (this.calls.size === 0) this.#updateRef();
   }
@@ -178,16 +194,18 @@ export class LuaIsolate {
   #schedule(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    // At the end of this event-loop turn, not of this microtask checkpoint:
-    // the consumers resumed by one batch of results make their next calls
-    // over several checkpoints (each settle is a chain of promise jobs), and
-    // a microtask flush sent half of them on their own (measured: 2 calls a
-    // message instead of 4 at concurrency 4, and as many more round trips).
+    // At the end of this event-loop turn (unless `send` flushes sooner),
+    // not of this microtask checkpoint: the consumers resumed by one batch
+    // of results make their next calls over several checkpoints (each
+    // settle is a chain of promise jobs), and a microtask flush sent half
+    // of them on their own (measured: 2 calls a message instead of 4 at
+    // concurrency 4, and as many more round trips).
     setImmediate(() => this.#flush());
   }
 
   #flush(): void {
     this.#flushScheduled = false;
+    this.#refills = 0;
     if (this.#terminated) return;
     const message: { calls?: unknown[]; stops?: number[]; replies?: unknown[] } = {};
     if (this.#calls.length > 0) {
@@ -203,6 +221,7 @@ export class LuaIsolate {
       } catch {
         message.calls = calls;
       }
+      this.batchesSent++;
       if (text !== undefined) this.#worker.postMessage(text);
     }
     if (this.#stops.length > 0) {

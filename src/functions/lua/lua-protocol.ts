@@ -6,10 +6,12 @@ import type { LuaStateSpec } from './lua-state.ts';
  * lua-isolate.ts and lua-isolate-main.ts) say to each other.
  *
  * Both directions are batched: everything one side has to say in one
- * event-loop turn goes in one postMessage. One round trip costs tens of
- * microseconds whatever it carries, so a message per call would cap a
- * function at a few ten thousand calls a second; per batch it is paid
- * once for every call the consumers started in that turn.
+ * event-loop turn goes in one postMessage (the main thread sends sooner
+ * once as many calls as just ended were made again, see lua-isolate.ts).
+ * One round trip costs tens of microseconds whatever it carries, so a
+ * message per call would cap a function at a few ten thousand calls a
+ * second; per batch it is paid once for every call the consumers started
+ * in that turn.
  *
  * Calls and operations are flat arrays with a fixed stride rather than
  * an object each: structured clone writes every key of every object, and
