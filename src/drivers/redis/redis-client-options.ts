@@ -41,6 +41,10 @@ export function clientOptions(o: RedisDriverOptions, name: string): { url: strin
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     enableAutoPipelining: true,
+    // A fetch is one script call per turn, issued when that turn's acks are
+    // known (see RedisConsumption): an automatic pipeline around it would only
+    // add an object and an event-loop hop before it leaves.
+    autoPipeliningIgnoredCommands: ['aqFetch'],
     autoResubscribe: false,
     connectTimeout: o.connect_timeout,
     connectionName: name,
