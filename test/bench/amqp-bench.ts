@@ -1,108 +1,176 @@
 /**
  * AMQP section of the benchmark: the actorq AMQP driver against raw
- * amqplib on the same RabbitMQ, in the same run, alternating rounds.
+ * amqplib on the same RabbitMQ, in the same run, in short interleaved trials.
  *
- *   npx tsx test/bench/amqp-bench.ts [rounds]
+ *   npx tsx test/bench/main.ts amqp      (ROUNDS=n, default 3)
  *
- * 50k small persistent messages on a durable classic queue.
+ * Small persistent messages on durable classic queues, a fresh queue per
+ * contender and trial. A round is four trials of 12.5k messages per
+ * contender (50k each, as one long run per round used to be): with
+ * persistent messages the broker's disk sets the pace (the same publishes
+ * made transient ran 3x faster), and on a shared machine single 10k
+ * publishes of the very same code ranged from 2.8k to 12k msg/s within a
+ * minute, so long runs far apart in time compared noise, not code.
+ * In a trial every contender publishes (one after the other), then every
+ * contender consumes its queue, so the two sides of a ratio run seconds
+ * apart; the order rotates each trial so that each contender starts each
+ * phase equally often. Ratios are medians of the per-trial ratios.
+ *
  * - consume: the driver driven like actorq's consumer with concurrency 10
  *   and prefetch 100 (credit 110, ten workers over a buffer, each delivery
  *   acked, credit returned in batches) vs raw amqplib with prefetch 100 and
  *   a manual ack per message. The raw consumer JSON-decodes each body too
  *   (any real consumer does); a decode-free raw figure is printed as well.
- * - publish: one `driver.publish` of the whole batch (confirms) vs raw
- *   `ConfirmChannel.publish` of the same bytes plus `waitForConfirms`.
+ * - publish: one `driver.publish` of the trial's batch (confirms) vs raw
+ *   `ConfirmChannel.sendToQueue` of the same bytes plus `waitForConfirms`.
+ * - noise: a second raw contender runs the raw code again; its ratio to
+ *   the first is what the harness cannot tell apart from equal.
  */
 import amqp from 'amqplib';
 import { AmqpDriver } from '../../src/drivers/amqp/amqp-driver.ts';
 import { amqpDriverSchema, amqpQueueOptionsSchema } from '../../src/drivers/amqp/amqp-options.ts';
 import { encodeMessage } from '../../src/drivers/amqp/message-codec.ts';
+import type { Message } from '../../src/message/message.ts';
 import { drainWithPool } from './drain-with-pool.ts';
-import { formatRate, median, rate } from './bench-utils.ts';
+import { formatRate, median, pairedRatio, rate } from './bench-utils.ts';
 
 const URL = process.env['ACTORQ_BENCH_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672/';
-const COUNT = 50_000;
+const TRIALS_PER_ROUND = 4;
+const COUNT = 12_500;
+/** The untimed first trial that warms up both sides (JIT, channels, the broker's queue processes). */
+const WARMUP_COUNT = 2_000;
 const CONCURRENCY = 10;
 const PREFETCH = 100;
 const prefix = `actorq-bench-${process.pid}`;
 
-const messages = Array.from({ length: COUNT }, (_, i) => ({ id: `m${i}`, body: { n: i, task: 'x' }, headers: { timestamp: 1700000000 } }));
+const CONTENDERS = ['actorq', 'raw', 'raw again', 'raw ack only'] as const;
+type Contender = (typeof CONTENDERS)[number];
 
-
-interface Round {
-  publish: number;
-  consume: number;
+function batch(count: number): Message[] {
+  return Array.from({ length: count }, (_, i) => ({ id: `m${i}`, body: { n: i, task: 'x' }, headers: { timestamp: 1700000000 } }));
 }
 
-async function actorq(driver: AmqpDriver, q: string): Promise<Round> {
-  await driver.declare({ id: `bench:${q}`, name: q, options: amqpQueueOptionsSchema.parse({}) });
-  const publish = await rate(COUNT, () => driver.publish(q, messages));
-  const consume = await rate(COUNT, () => drainWithPool(driver, q, COUNT, CONCURRENCY, PREFETCH));
-  return { publish, consume };
+/** What a contender does in a trial: fill its queue (timed), then empty it (timed). */
+interface Side {
+  publish(q: string, messages: readonly Message[]): Promise<number>;
+  consume(q: string, count: number): Promise<number>;
 }
 
-async function raw(conn: amqp.ChannelModel, q: string, decode: boolean): Promise<Round> {
-  const pub = await conn.createConfirmChannel();
-  await pub.assertQueue(q, { durable: true });
-  // Same bytes and properties as the driver sends; encoding is timed, as the driver's is.
-  const publish = await rate(COUNT, async () => {
-    for (const m of messages) {
-      const e = encodeMessage(m, q);
-      if (!pub.sendToQueue(q, e.content, e.properties)) await new Promise((r) => pub.once('drain', r));
-    }
-    await pub.waitForConfirms();
-  });
-  await pub.close();
-  const ch = await conn.createChannel();
-  await ch.prefetch(PREFETCH);
-  let tag = '';
-  const consume = await rate(COUNT, () => new Promise<void>((resolve) => {
-    let done = 0;
-    void ch
-      .consume(q, (msg) => {
-        if (!msg) return;
-        if (decode) JSON.parse(msg.content.toString('utf8'));
-        ch.ack(msg);
-        if (++done === COUNT) resolve();
-      })
-      .then((r) => (tag = r.consumerTag));
-  }));
-  await ch.cancel(tag);
-  await ch.close();
-  return { publish, consume };
+function actorqSide(driver: AmqpDriver): Side {
+  return {
+    async publish(q, messages) {
+      await driver.declare({ id: `bench:${q}`, name: q, options: amqpQueueOptionsSchema.parse({}) });
+      return rate(messages.length, () => driver.publish(q, messages));
+    },
+    consume: (q, count) => rate(count, () => drainWithPool(driver, q, count, CONCURRENCY, PREFETCH)),
+  };
+}
+
+function rawSide(conn: amqp.ChannelModel, decode: boolean): Side {
+  return {
+    async publish(q, messages) {
+      const pub = await conn.createConfirmChannel();
+      await pub.assertQueue(q, { durable: true });
+      // Same bytes and properties as the driver sends; encoding is timed, as the driver's is.
+      const r = await rate(messages.length, async () => {
+        for (const m of messages) {
+          const e = encodeMessage(m, q);
+          if (!pub.sendToQueue(q, e.content, e.properties)) await new Promise((r) => pub.once('drain', r));
+        }
+        await pub.waitForConfirms();
+      });
+      await pub.close();
+      return r;
+    },
+    async consume(q, count) {
+      const ch = await conn.createChannel();
+      await ch.prefetch(PREFETCH);
+      let tag = '';
+      const r = await rate(count, () => new Promise<void>((resolve) => {
+        let done = 0;
+        void ch
+          .consume(q, (msg) => {
+            if (!msg) return;
+            if (decode) JSON.parse(msg.content.toString('utf8'));
+            ch.ack(msg);
+            if (++done === count) resolve();
+          })
+          .then((r) => (tag = r.consumerTag));
+      }));
+      await ch.cancel(tag);
+      await ch.close();
+      return r;
+    },
+  };
+}
+
+/** The contenders in trial `t`'s order: rotated by one each trial, so each is first (and last) equally often. */
+function orderOf(t: number): Contender[] {
+  const k = t % CONTENDERS.length;
+  return [...CONTENDERS.slice(k), ...CONTENDERS.slice(0, k)];
+}
+
+/** Runs one trial of `count` messages per contender in `order`, on queues named after `label`; returns each contender's rates. */
+async function trial(sides: Record<Contender, Side>, order: readonly Contender[], label: string, count: number, made: string[], del: (q: string) => Promise<void>): Promise<Record<Contender, { publish: number; consume: number }>> {
+  const messages = batch(count);
+  const out = {} as Record<Contender, { publish: number; consume: number }>;
+  const queueOf = (who: Contender) => `${prefix}-${who.replaceAll(' ', '-')}-${label}`;
+  for (const who of order) {
+    made.push(queueOf(who));
+    out[who] = { publish: await sides[who].publish(queueOf(who), messages), consume: 0 };
+  }
+  for (const who of order) out[who].consume = await sides[who].consume(queueOf(who), count);
+  for (const who of order) await del(queueOf(who));
+  return out;
+}
+
+function quartiles(values: readonly number[]): string {
+  const s = [...values].sort((a, b) => a - b);
+  const at = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+  return `${at(0.25).toFixed(2)}-${at(0.75).toFixed(2)}`;
 }
 
 /** Runs the comparison and returns printable lines. */
 export async function runAmqpBench(rounds = 3): Promise<string[]> {
+  const trials = rounds * TRIALS_PER_ROUND;
   const conn = await amqp.connect(URL);
+  const ops = await conn.createChannel();
   const driver = new AmqpDriver('bench:amqp', amqpDriverSchema.parse({ url: URL }));
   await driver.start();
-  const results: Record<'actorq' | 'raw' | 'rawNoDecode', Round[]> = { actorq: [], raw: [], rawNoDecode: [] };
+  const sides: Record<Contender, Side> = {
+    actorq: actorqSide(driver),
+    raw: rawSide(conn, true),
+    'raw again': rawSide(conn, true),
+    'raw ack only': rawSide(conn, false),
+  };
+  const runs = Object.fromEntries(CONTENDERS.map((c) => [c, { publish: [] as number[], consume: [] as number[] }])) as Record<Contender, { publish: number[]; consume: number[] }>;
   const made: string[] = [];
+  const del = async (q: string) => void (await ops.deleteQueue(q));
   try {
-    for (let r = 0; r < rounds; r++) {
-      // Alternate who goes first so broker warm-up and noise hit both alike.
-      const order = r % 2 === 0 ? (['actorq', 'raw', 'rawNoDecode'] as const) : (['raw', 'actorq', 'rawNoDecode'] as const);
-      for (const who of order) {
-        const q = `${prefix}-${who}-${r}`;
-        made.push(q);
-        if (who === 'actorq') results.actorq.push(await actorq(driver, q));
-        else results[who].push(await raw(conn, q, who === 'raw'));
+    await trial(sides, CONTENDERS, 'warmup', WARMUP_COUNT, made, del);
+    for (let t = 0; t < trials; t++) {
+      const r = await trial(sides, orderOf(t), String(t), COUNT, made, del);
+      for (const c of CONTENDERS) {
+        runs[c].publish.push(r[c].publish);
+        runs[c].consume.push(r[c].consume);
       }
     }
   } finally {
     await driver.stop();
+    // Queues a failed trial left behind.
     const ch = await conn.createChannel();
     for (const q of made) await ch.deleteQueue(q).catch(() => undefined);
     await conn.close();
   }
-  const m = (k: keyof typeof results, f: keyof Round) => median(results[k].map((x) => x[f]));
-  const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-  const [aC, rC, nC, aP, rP] = [m('actorq', 'consume'), m('raw', 'consume'), m('rawNoDecode', 'consume'), m('actorq', 'publish'), m('raw', 'publish')];
+  const m = (c: Contender, f: 'publish' | 'consume') => median(runs[c][f]);
+  const ratio = (a: Contender, b: Contender, f: 'publish' | 'consume') => pairedRatio(runs[a][f], runs[b][f]);
+  const spread = (a: Contender, b: Contender, f: 'publish' | 'consume') => quartiles(runs[a][f].map((x, i) => x / runs[b][f][i]!));
+  const x = (a: Contender, b: Contender, f: 'publish' | 'consume') => `${ratio(a, b, f).toFixed(2)}x (middle half of trials ${spread(a, b, f)})`;
   return [
-    `amqp: ${COUNT} messages, concurrency ${CONCURRENCY}, prefetch ${PREFETCH}, durable classic queue, median of ${rounds} rounds`,
-    `  consume   actorq ${formatRate(aC).padStart(14)}   raw amqplib (JSON decode + ack) ${formatRate(rC).padStart(14)}   actorq/raw ${x(aC, rC)}   (raw ack only ${formatRate(nC)}, actorq/that ${x(aC, nC)})`,
-    `  publish   actorq ${formatRate(aP).padStart(14)}   raw amqplib ConfirmChannel       ${formatRate(rP).padStart(14)}   actorq/raw ${x(aP, rP)}`,
+    `amqp: ${trials} trials of ${COUNT} messages per contender (${rounds} rounds), concurrency ${CONCURRENCY}, prefetch ${PREFETCH}, durable classic queue; ratios are medians of per-trial ratios`,
+    `  consume   actorq ${formatRate(m('actorq', 'consume')).padStart(14)}   raw amqplib (JSON decode + ack) ${formatRate(m('raw', 'consume')).padStart(14)}   actorq/raw ${x('actorq', 'raw', 'consume')}   (raw ack only ${formatRate(m('raw ack only', 'consume'))}, actorq/that ${ratio('actorq', 'raw ack only', 'consume').toFixed(2)}x)`,
+    `  publish   actorq ${formatRate(m('actorq', 'publish')).padStart(14)}   raw amqplib ConfirmChannel       ${formatRate(m('raw', 'publish')).padStart(14)}   actorq/raw ${x('actorq', 'raw', 'publish')}`,
+    `  noise (raw again/raw, same code): consume ${x('raw again', 'raw', 'consume')}, publish ${x('raw again', 'raw', 'publish')}`,
   ];
 }
 
