@@ -12,7 +12,7 @@
  *   Skipped with a note while the runtime is not there.
  */
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load-config.ts';
@@ -91,6 +91,7 @@ async function endToEndBench(rounds: number, messages: number): Promise<string[]
   // Beside the YAML: a configuration reads files only inside its own directory.
   for (const file of ['task_handler.lua', 'process_task.lua']) copyFileSync(join(specDir, file), join(dir, file));
   writeFileSync(join(dir, 'bench.yaml'), benchYaml());
+  const load = loadavg()[0]!;
   const runtime = createRuntime({ files: [dir], functions: { 'app.bench:js_handler': jsTaskHandler }, logger: silentLogger });
   await runtime.start();
   try {
@@ -108,10 +109,12 @@ async function endToEndBench(rounds: number, messages: number): Promise<string[]
       luaMs.push(await drain('app.bench:lua_tasks'));
       jsMs.push(await drain('app.bench:js_tasks'));
     }
-    const paired = median(luaMs.map((l, i) => l / jsMs[i]!));
+    const ratios = luaMs.map((l, i) => l / jsMs[i]!);
+    const paired = median(ratios);
     return [
       ...report('end to end (memory, concurrency 4)', messages, median(luaMs), median(jsMs)),
       `end to end: median of per-round lua/js ratios = ${paired.toFixed(2)}x (rounds run back to back, steadier on a noisy machine)`,
+      noiseLine(ratios, luaMs, jsMs, load),
     ];
   } finally {
     await runtime.stop();
@@ -124,6 +127,17 @@ interface BenchRuntime {
   stop(): Promise<void>;
   publish(queueId: string, body: unknown, options: object): Promise<void>;
   info(queueId: string): Promise<{ message_count: number }>;
+}
+
+/**
+ * How far the rounds spread, and the machine's load around them: on a
+ * shared 2-core machine the per-round ratio moved between 1.1x and 6.3x
+ * within one run, so a median means little without this line.
+ */
+function noiseLine(ratios: number[], luaMs: number[], jsMs: number[], loadBefore: number): string {
+  const spread = (xs: number[]) => `${Math.round(((Math.max(...xs) - Math.min(...xs)) / median(xs)) * 100)}%`;
+  const ratioRange = `${Math.min(...ratios).toFixed(2)}x-${Math.max(...ratios).toFixed(2)}x`;
+  return `end to end noise: per-round lua/js ${ratioRange}; round times spread (max-min)/median lua ${spread(luaMs)}, js ${spread(jsMs)}; load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after`;
 }
 
 function report(label: string, messages: number, luaMs: number, jsMs: number): string[] {
