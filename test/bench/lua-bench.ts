@@ -1,6 +1,7 @@
 /**
  * Lua section of `npm run bench`: the seed's Lua handler against the same
- * logic as a JS handler, in the same process, several rounds, medians.
+ * logic as a JS handler, in the same process, several rounds in
+ * alternating order, medians.
  *
  * Two figures:
  * - handler: each handler called directly with a minimal context, four at
@@ -19,7 +20,7 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import { loadFunctions } from '../../src/functions/load-functions.ts';
 import type { Handler, HandlerContext } from '../../src/functions/handler.ts';
 import { silentLogger } from '../../src/util/logger.ts';
-import { median } from './bench-utils.ts';
+import { compare, median } from './bench-utils.ts';
 
 /** What a bench section reports. */
 export interface BenchSection {
@@ -71,13 +72,10 @@ async function handlerBench(rounds: number, messages: number): Promise<string[]>
     };
     await time(lua.handler);
     await time(jsTaskHandler);
-    const luaMs: number[] = [];
-    const jsMs: number[] = [];
-    for (let r = 0; r < rounds; r++) {
-      luaMs.push(await time(lua.handler));
-      jsMs.push(await time(jsTaskHandler));
-    }
-    return report('handler only', messages, median(luaMs), median(jsMs));
+    // compare() flips the order every round: the second run of a pair
+    // inherits the first one's heap and CPU state.
+    const runs = await compare(rounds, { lua: () => time(lua.handler), js: () => time(jsTaskHandler) });
+    return report('handler only', messages, runs['lua']!.median, runs['js']!.median);
   } finally {
     await Promise.all([...functions.values()].map((f) => f.close?.()));
   }
@@ -103,17 +101,16 @@ async function endToEndBench(rounds: number, messages: number): Promise<string[]
     };
     await drain('app.bench:lua_tasks');
     await drain('app.bench:js_tasks');
-    const luaMs: number[] = [];
-    const jsMs: number[] = [];
-    for (let r = 0; r < rounds; r++) {
-      luaMs.push(await drain('app.bench:lua_tasks'));
-      jsMs.push(await drain('app.bench:js_tasks'));
-    }
+    // Alternating order (compare()): with Lua always first, JS always ran
+    // just after the isolate's worker thread had been busy.
+    const runs = await compare(rounds, { lua: () => drain('app.bench:lua_tasks'), js: () => drain('app.bench:js_tasks') });
+    const luaMs = runs['lua']!.runs;
+    const jsMs = runs['js']!.runs;
     const ratios = luaMs.map((l, i) => l / jsMs[i]!);
     const paired = median(ratios);
     return [
       ...report('end to end (memory, concurrency 4)', messages, median(luaMs), median(jsMs)),
-      `end to end: median of per-round lua/js ratios = ${paired.toFixed(2)}x (rounds run back to back, steadier on a noisy machine)`,
+      `end to end: median of per-round lua/js ratios = ${paired.toFixed(2)}x (rounds run back to back, order alternating, steadier on a noisy machine)`,
       noiseLine(ratios, luaMs, jsMs, load),
     ];
   } finally {
