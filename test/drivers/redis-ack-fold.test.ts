@@ -61,4 +61,40 @@ describe('redis driver: acks that ride on a fetch', { timeout: 20_000 }, () => {
       await c.cancel();
     }
   });
+
+  it('an acked message is not delivered again when the check after a lost fetch runs before its ack lands', async () => {
+    const q = uniqueQueueName('fold-slow');
+    await driver.declare({ id: `test:${q}`, name: q, options: {} });
+    await driver.publish(q, [1, 2, 3, 4].map(msg));
+    const c = driver.consume(q, { consumerId: 'fold-slow', maxUnsettled: 4 });
+    const rec = record(c);
+    c.request(2);
+    await eventually(() => rec.items.length === 2, 5000, '2 delivered');
+
+    // The fetch carrying the acks is lost, and the acks sent again are slow to land
+    // (as after a reconnect), so the processing hash is checked for strays first.
+    const cmd = driver.connection.cmd as unknown as Record<'aqFetch' | 'hdel', (...args: unknown[]) => Promise<unknown>>;
+    const real = { aqFetch: cmd.aqFetch, hdel: cmd.hdel };
+    let lost = 0;
+    cmd.aqFetch = function (this: unknown, ...args: unknown[]) {
+      if (args.length > 7 && lost++ === 0) return Promise.reject(new Error('injected: connection lost before the reply'));
+      return real.aqFetch.apply(this, args);
+    };
+    cmd.hdel = function (this: unknown, ...args: unknown[]) {
+      return new Promise((r) => setTimeout(r, 500)).then(() => real.hdel.apply(this, args));
+    };
+    try {
+      const acks = rec.items.map((d) => c.ack(d));
+      c.request(2);
+      await eventually(() => rec.items.length >= 4, 8000, 'more delivered after the lost fetch');
+      await Promise.all(acks);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(rec.items.map((d) => d.id)).toEqual(['m1', 'm2', 'm3', 'm4']);
+      for (const d of rec.items.slice(2)) await c.ack(d);
+      expect(await driver.info(q)).toMatchObject({ message_count: 0 });
+    } finally {
+      Object.assign(cmd, real);
+      await c.cancel();
+    }
+  });
 });

@@ -9,7 +9,8 @@ export class AckBatcher {
   readonly #onFirst: () => void;
   #tokens: number[] = [];
   #batch: AckBatch | undefined;
-  readonly #outstanding = new Set<Promise<void>>();
+  /** Batches whose removal is not confirmed yet (the one collecting included). */
+  readonly #outstanding = new Set<AckBatch>();
 
   /** `onFirst` runs when a batch gets its first ack: the owner schedules the send. */
   constructor(onFirst: () => void) {
@@ -23,10 +24,10 @@ export class AckBatcher {
     const batch = new AckBatch();
     this.#batch = batch;
     const p = batch.promise;
-    this.#outstanding.add(p);
+    this.#outstanding.add(batch);
     // Marked handled: a caller that does not await an ack must not crash the
     // process; callers that do await still see the rejection.
-    p.catch(() => {}).finally(() => this.#outstanding.delete(p));
+    p.catch(() => {}).finally(() => this.#outstanding.delete(batch));
     this.#onFirst();
     return p;
   }
@@ -43,7 +44,17 @@ export class AckBatcher {
 
   /** Resolves when every ack added so far has been sent (or failed). */
   async flush(): Promise<void> {
-    await Promise.allSettled([...this.#outstanding]);
+    await Promise.allSettled([...this.#outstanding].map((b) => b.promise));
+  }
+
+  /**
+   * Tokens acked whose removal Redis has not confirmed: they may still be in
+   * the processing hash, and must not be taken for strays there.
+   */
+  unconfirmed(): Set<number> {
+    const out = new Set(this.#tokens);
+    for (const b of this.#outstanding) for (const t of b.tokens) out.add(t);
+    return out;
   }
 }
 

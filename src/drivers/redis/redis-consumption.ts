@@ -291,10 +291,16 @@ export class RedisConsumption implements Consumption {
     void quarantine(this.#driver, source, entry).then(() => this.#settled(entry.token));
   }
 
-  /** Releases tokens in the processing hash that were never handed out (a fetch whose reply was lost). */
+  /**
+   * Releases tokens in the processing hash that were never handed out (a
+   * fetch whose reply was lost). An acked token is no stray: its ack may
+   * still be on its way (sent again after the loss of a fetch it rode on),
+   * and releasing it would deliver an acked message again.
+   */
   async #reconcile(): Promise<void> {
     const present = await this.#driver.connection.cmd.hkeys(this.#proc);
-    const strays = present.map(Number).filter((t) => !this.#held.has(t)).sort((a, b) => a - b);
+    const acked = this.#acks.unconfirmed();
+    const strays = present.map(Number).filter((t) => !this.#held.has(t) && !acked.has(t)).sort((a, b) => a - b);
     if (strays.length > 0) await this.#releaseTokens(strays);
     this.#uncertain = false;
   }
