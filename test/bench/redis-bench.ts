@@ -14,7 +14,7 @@ import { Queue, Worker } from 'bullmq';
 import { RedisDriver } from '../../src/drivers/redis/redis-driver.ts';
 import { redisDriverOptionsSchema } from '../../src/drivers/redis/redis-kind.ts';
 import { queueKeys } from '../../src/drivers/redis/redis-keys.ts';
-import { compare, formatRate, rate } from './bench-utils.ts';
+import { compare, formatRate, pairedRatio, rate } from './bench-utils.ts';
 import { drainWithPool } from './drain-with-pool.ts';
 
 const URL = process.env.ACTORQ_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -56,8 +56,8 @@ async function bullmq(client: Redis, round: number): Promise<{ publish: number; 
 }
 
 /** The same moves as the driver without Lua, JSON or the consumer: RPUSH; LPOP n, HSET, HDEL. */
-async function raw(client: Redis, round: number): Promise<{ publish: number; process: number }> {
-  const k = queueKeys(prefix, `raw-${round}`);
+async function raw(client: Redis, name: string): Promise<{ publish: number; process: number }> {
+  const k = queueKeys(prefix, name);
   const proc = `${k.procPrefix}raw`;
   const payloads = messages.map((m) => JSON.stringify([m.id, m.headers, m.body]));
   const publish = await rate(COUNT, async () => {
@@ -85,13 +85,16 @@ export async function runRedisBench(rounds = 3): Promise<string[]> {
   const client = new Redis(URL);
   const driver = new RedisDriver('bench:redis', redisDriverOptionsSchema.parse({ url: URL, key_prefix: prefix }));
   await driver.start();
-  const results: Record<string, { publish: number; process: number }[]> = { actorq: [], bullmq: [], raw: [] };
-  let round = 0;
+  const results: Record<string, { publish: number; process: number }[]> = { actorq: [], bullmq: [], raw: [], rawAgain: [] };
+  // Each contender numbers its own rounds: the order flips every round, so a shared counter would repeat names.
+  const ran = (k: string) => results[k]!.length;
   try {
     await compare(rounds, {
-      actorq: async () => (results.actorq!.push(await actorq(driver, round)), 0),
-      bullmq: async () => (results.bullmq!.push(await bullmq(client, round)), 0),
-      raw: async () => (results.raw!.push(await raw(client, round++)), 0),
+      actorq: async () => (results.actorq!.push(await actorq(driver, ran('actorq'))), 0),
+      bullmq: async () => (results.bullmq!.push(await bullmq(client, ran('bullmq'))), 0),
+      raw: async () => (results.raw!.push(await raw(client, `raw-${ran('raw')}`)), 0),
+      // The same loop again: how far two runs of the same code differ here.
+      rawAgain: async () => (results.rawAgain!.push(await raw(client, `raw-again-${ran('rawAgain')}`)), 0),
     });
   } finally {
     await driver.stop();
@@ -101,12 +104,14 @@ export async function runRedisBench(rounds = 3): Promise<string[]> {
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   const m = Object.fromEntries(
     Object.entries(results).map(([k, v]) => [k, { publish: med(v.map((r) => r.publish)), process: med(v.map((r) => r.process)) }]),
-  ) as Record<'actorq' | 'bullmq' | 'raw', { publish: number; process: number }>;
+  ) as Record<'actorq' | 'bullmq' | 'raw' | 'rawAgain', { publish: number; process: number }>;
+  const paired = (a: string, b: string) => `${pairedRatio(results[a]!.map((r) => r.process), results[b]!.map((r) => r.process)).toFixed(2)}x`;
   const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
   return [
     `redis: ${COUNT} messages, concurrency ${CONCURRENCY}, prefetch ${PREFETCH}, median of ${rounds} rounds`,
     `  publish     actorq ${formatRate(m.actorq.publish).padStart(14)}   bullmq ${formatRate(m.bullmq.publish).padStart(14)}   raw ${formatRate(m.raw.publish).padStart(14)}   actorq/bullmq ${x(m.actorq.publish, m.bullmq.publish)}   actorq/raw ${x(m.actorq.publish, m.raw.publish)}`,
     `  processing  actorq ${formatRate(m.actorq.process).padStart(14)}   bullmq ${formatRate(m.bullmq.process).padStart(14)}   raw ${formatRate(m.raw.process).padStart(14)}   actorq/bullmq ${x(m.actorq.process, m.bullmq.process)}   actorq/raw ${x(m.actorq.process, m.raw.process)}`,
+    `  processing, median of per-round ratios: actorq/raw ${paired('actorq', 'raw')}   actorq/bullmq ${paired('actorq', 'bullmq')}   noise: raw again/raw ${paired('rawAgain', 'raw')} (same code)`,
   ];
 }
 

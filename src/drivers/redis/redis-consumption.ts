@@ -30,9 +30,10 @@ type ConsumptionPhase = 'starting' | 'active' | 'cancelled';
  * script call removes the turn's acks and fetches the next batch, as large
  * as the credit returned meanwhile (a whole window for fast handlers): one
  * round trip per batch instead of a fetch per half window plus an `HDEL`.
- * The command client pipelines automatically and so writes nothing before
- * that turn ends anyway. Acks that cannot ride on a fetch (no credit, queue
- * empty, a fetch in flight) go out alone in the same turn.
+ * The wait is less than one event-loop iteration, and the fetch then leaves
+ * at once (it skips the client's automatic pipeline). Acks that cannot ride
+ * on a fetch (no credit, queue empty, a fetch in flight) go out alone in
+ * the same turn.
  *
  * Liveness: a heartbeat (`redis-heartbeat.ts`) keeps this consumer's claim
  * on what it holds. If a fetch reply is lost with the connection, the
