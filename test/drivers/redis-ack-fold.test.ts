@@ -24,6 +24,28 @@ describe('redis driver: acks that ride on a fetch', { timeout: 20_000 }, () => {
     await deletePrefix(prefix);
   });
 
+  it('remove exactly the acked messages when those are scattered among the held ones', async () => {
+    const q = uniqueQueueName('fold-gaps');
+    await driver.declare({ id: `test:${q}`, name: q, options: {} });
+    await driver.publish(q, [1, 2, 3, 4, 5, 6].map(msg));
+    const c = driver.consume(q, { consumerId: 'fold-gaps', maxUnsettled: 6 });
+    const rec = record(c);
+    c.request(5);
+    await eventually(() => rec.items.length === 5, 5000, '5 delivered');
+    try {
+      // m1, m3 and m5 acked in one turn with credit returned: they ride on the next fetch.
+      const acks = [0, 2, 4].map((i) => c.ack(rec.items[i]!));
+      c.request(1);
+      await Promise.all(acks);
+      await eventually(() => rec.items.length === 6, 5000, 'm6 delivered');
+      expect(await driver.info(q)).toMatchObject({ message_count: 3, in_flight: 3 });
+      for (const i of [1, 3, 5]) await c.ack(rec.items[i]!);
+      expect(await driver.info(q)).toMatchObject({ message_count: 0 });
+    } finally {
+      await c.cancel();
+    }
+  });
+
   it('are sent again when that fetch fails without a reply, and the consumer carries on', async () => {
     const q = uniqueQueueName('fold');
     await driver.declare({ id: `test:${q}`, name: q, options: {} });

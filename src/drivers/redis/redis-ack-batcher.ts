@@ -71,4 +71,27 @@ export class AckBatch {
       this.reject = reject;
     });
   }
+
+  /**
+   * The tokens as inclusive ranges, flat (`[from, to, from, to, ...]`), for
+   * the fetch script. Tokens are handed out consecutively and mostly acked
+   * in order, so a batch is a range or a few: two arguments instead of one
+   * per ack, which the client must encode and Redis parse.
+   */
+  ranges(): number[] {
+    const t = this.tokens.slice().sort((a, b) => a - b);
+    const out: number[] = [];
+    let from = t[0]!;
+    let to = from;
+    for (let i = 1; i < t.length; i++) {
+      const x = t[i]!;
+      if (x === to + 1) to = x;
+      else if (x !== to) {
+        out.push(from, to);
+        from = to = x;
+      }
+    }
+    if (t.length > 0) out.push(from, to);
+    return out;
+  }
 }

@@ -246,7 +246,7 @@ export class RedisConsumption implements Consumption {
     let reply: [number, string[], number];
     try {
       reply = await (acks
-        ? this.#driver.connection.cmd.aqFetch(k.ready, this.#proc, k.meta, k.delayed, want, k.room, k.notify, ...acks.tokens)
+        ? this.#driver.connection.cmd.aqFetch(k.ready, this.#proc, k.meta, k.delayed, want, k.room, k.notify, ...acks.ranges())
         : this.#driver.connection.cmd.aqFetch(k.ready, this.#proc, k.meta, k.delayed, want, k.room, k.notify));
     } catch (e) {
       // Unknown whether the acks went with it: HDEL is idempotent, send them again.

@@ -65,9 +65,10 @@ return {room, fail}
 `;
 
 /**
- * KEYS ready, proc, meta, delayed; ARGV count, room-channel, notify-channel, acked-token...
- * First removes the acked tokens from the processing hash: a consumer that
- * fetches right after acking pays one round trip for both. Then moves the messages whose delay is over from the delayed set to the
+ * KEYS ready, proc, meta, delayed; ARGV count, room-channel, notify-channel, [acked-from, acked-to]...
+ * First removes the acked tokens (inclusive ranges) from the processing
+ * hash: a consumer that fetches right after acking pays one round trip for
+ * both. Then moves the messages whose delay is over from the delayed set to the
  * tail of `ready` (at most `PROMOTE_LIMIT`, in due order). Then pops up to
  * `count` live messages (dropping expired ones), records them in the
  * consumer's processing hash under fresh tokens, and returns
@@ -83,7 +84,16 @@ return {room, fail}
  */
 export const FETCH = `${LIB}${PROMOTE_DUE_LIB}
 local n = tonumber(ARGV[1])
-for i = 4, #ARGV, 1000 do redis.call('HDEL', KEYS[2], unpack(ARGV, i, math.min(i + 999, #ARGV))) end
+for i = 4, #ARGV - 1, 2 do
+  local from, to = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
+  while from <= to do
+    local last = math.min(to, from + 999)
+    local fields = {}
+    for t = from, last do fields[t - from + 1] = t end
+    redis.call('HDEL', KEYS[2], unpack(fields))
+    from = last + 1
+  end
+end
 local promoted, wait = promote(KEYS[4], KEYS[1])
 local before = redis.call('LLEN', KEYS[1])
 if before == 0 then return {0, {}, wait} end

@@ -96,7 +96,7 @@ type Arg = string | number;
  */
 export interface RedisScripts {
   aqPublish(meta: string, ready: string, delayed: string, notify: string, delayMs: Arg, ...payloads: string[]): Promise<[number, number]>;
-  aqFetch(ready: string, proc: string, meta: string, delayed: string, count: number, room: string, notify: string, ...acked: Arg[]): Promise<[number, string[], number]>;
+  aqFetch(ready: string, proc: string, meta: string, delayed: string, count: number, room: string, notify: string, ...ackedRanges: Arg[]): Promise<[number, string[], number]>;
   aqRequeue(proc: string, ready: string, delayed: string, token: Arg, payload: string, notify: string, delayMs: Arg): Promise<number>;
   aqDeadLetter(proc: string, targetMeta: string, targetReady: string, token: Arg, payload: string, notify: string): Promise<number>;
   aqRelease(proc: string, ready: string, notify: string, ...tokens: Arg[]): Promise<number>;
