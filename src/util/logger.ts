@@ -10,6 +10,12 @@ export interface Logger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
+  /**
+   * Optional: whether a record at `level` would be written. actorq then
+   * skips building the fields of records that would be dropped. A logger
+   * without it is taken to write every level.
+   */
+  enabled?(level: LogLevel): boolean;
 }
 
 /** Log levels in increasing severity. */
@@ -18,19 +24,72 @@ export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** A logger that drops everything. */
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+export const silentLogger: Logger = withEnabled({ debug() {}, info() {}, warn() {}, error() {} }, () => false);
+
+/** Whether `logger` writes records at `level`: yes unless it says otherwise. */
+export function logEnabled(logger: Logger, level: LogLevel): boolean {
+  return logger.enabled === undefined || logger.enabled(level);
+}
+
+/**
+ * A logger that adds its own fields in front of each record's and hands
+ * the record to its parent. Subclasses say which fields; they are built
+ * only for records the parent writes, so a dropped record costs a level
+ * check and nothing else.
+ *
+ * Its methods use `this`: call them on the logger (`log.info(...)`), not
+ * detached.
+ */
+export abstract class FieldsLogger implements Logger {
+  // A plain field assigned in the constructor: some subclasses are made once per message.
+  protected readonly parent: Logger;
+
+  constructor(parent: Logger) {
+    this.parent = parent;
+  }
+
+  /** `fields` (a record's own, if any) behind this logger's fields; a record's field wins over one of the same name. */
+  protected abstract fields(fields: LogFields | undefined): LogFields;
+
+  debug(message: string, fields?: LogFields): void {
+    if (logEnabled(this.parent, 'debug')) this.parent.debug(message, this.fields(fields));
+  }
+
+  info(message: string, fields?: LogFields): void {
+    if (logEnabled(this.parent, 'info')) this.parent.info(message, this.fields(fields));
+  }
+
+  warn(message: string, fields?: LogFields): void {
+    if (logEnabled(this.parent, 'warn')) this.parent.warn(message, this.fields(fields));
+  }
+
+  error(message: string, fields?: LogFields): void {
+    if (logEnabled(this.parent, 'error')) this.parent.error(message, this.fields(fields));
+  }
+
+  enabled(level: LogLevel): boolean {
+    return logEnabled(this.parent, level);
+  }
+}
+
+class ChildLogger extends FieldsLogger {
+  readonly #bound: LogFields;
+
+  constructor(parent: Logger, bound: LogFields) {
+    super(parent);
+    this.#bound = bound;
+  }
+
+  protected fields(fields: LogFields | undefined): LogFields {
+    return fields ? { ...this.#bound, ...fields } : this.#bound;
+  }
+}
 
 /**
  * Returns a logger whose lines carry `bound` fields in addition to their own.
  */
 export function childLogger(parent: Logger, bound: LogFields): Logger {
-  const merge = (fields?: LogFields) => (fields ? { ...bound, ...fields } : bound);
-  return {
-    debug: (m, f) => parent.debug(m, merge(f)),
-    info: (m, f) => parent.info(m, merge(f)),
-    warn: (m, f) => parent.warn(m, merge(f)),
-    error: (m, f) => parent.error(m, merge(f)),
-  };
+  return new ChildLogger(parent, bound);
 }
 
 /**
@@ -45,7 +104,17 @@ export function streamLogger(level: LogLevel = 'info', write: (line: string) => 
     if (fields) for (const k in fields) text += ` ${k}=${formatField(fields[k])}`;
     write(text + '\n');
   };
-  return { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
+  return withEnabled({ debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') }, (lvl) => LOG_LEVELS.indexOf(lvl) >= min);
+}
+
+/**
+ * Adds `enabled` as a non-enumerable property: a logger made by spreading
+ * this one and replacing a method (`{ ...silentLogger, error: report }`)
+ * then does not inherit an answer that no longer describes its methods,
+ * and is taken to write every level, as before `enabled` existed.
+ */
+function withEnabled(logger: Logger, enabled: (level: LogLevel) => boolean): Logger {
+  return Object.defineProperty(logger, 'enabled', { value: enabled, enumerable: false });
 }
 
 function formatField(value: unknown): string {

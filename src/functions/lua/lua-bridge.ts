@@ -1,5 +1,5 @@
 import { LuaMultiReturn } from 'wasmoon';
-import type { Logger, LogFields } from '../../util/logger.ts';
+import type { Logger, LogFields, LogLevel } from '../../util/logger.ts';
 import type { LuaCall } from './lua-call.ts';
 import { toLuaValue } from './lua-values.ts';
 
@@ -16,7 +16,7 @@ import { toLuaValue } from './lua-values.ts';
 export interface LuaBridge {
   json_encode(value: unknown): LuaMultiReturn;
   json_decode(text: string): LuaMultiReturn;
-  log(level: keyof Logger, message: string, fields: LogFields | null): void;
+  log(level: LogLevel, message: string, fields: LogFields | null): void;
   publish(queueId: unknown, data: unknown, headers: unknown): Promise<LuaMultiReturn>;
   info(queueId: unknown): Promise<LuaMultiReturn>;
   message_token(): LuaMultiReturn;

@@ -1,4 +1,4 @@
-import type { Logger, LogFields } from '../../util/logger.ts';
+import type { Logger, LogFields, LogLevel } from '../../util/logger.ts';
 import type { LuaIsolate } from './lua-isolate.ts';
 import type { PendingCall } from './lua-pending-call.ts';
 import { Op, OP_ARITY } from './lua-protocol.ts';
@@ -12,8 +12,6 @@ export interface OpsTarget {
   /** The isolate's Lua heap reached its limit. */
   retire(isolate: LuaIsolate): void;
 }
-
-type Level = keyof Logger;
 
 /**
  * Carries out, in order, what the calls in an isolate asked for: log lines
@@ -34,7 +32,7 @@ export function applyIsolateOps(target: OpsTarget, isolate: LuaIsolate, ops: unk
         if (call) target.finish(isolate, call, ops[i + 2] as number, ops[i + 3]);
         break;
       case Op.log:
-        log(call ? call.ctx.logger : target.loadLogger, target.loadLogger, ops[i + 2] as Level, ops[i + 3] as string, ops[i + 4] as LogFields | undefined);
+        log(call ? call.ctx.logger : target.loadLogger, target.loadLogger, ops[i + 2] as LogLevel, ops[i + 3] as string, ops[i + 4] as LogFields | undefined);
         break;
       case Op.publish:
       case Op.info:
@@ -52,7 +50,7 @@ export function applyIsolateOps(target: OpsTarget, isolate: LuaIsolate, ops: unk
   }
 }
 
-function log(logger: Logger, fallback: Logger, level: Level, message: string, fields: LogFields | undefined): void {
+function log(logger: Logger, fallback: Logger, level: LogLevel, message: string, fields: LogFields | undefined): void {
   try {
     if (fields) logger[level](message, fields);
     else logger[level](message);

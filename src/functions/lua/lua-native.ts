@@ -1,5 +1,5 @@
 import type { LuaEngine } from 'wasmoon';
-import type { Logger, LogFields } from '../../util/logger.ts';
+import type { LogFields, LogLevel } from '../../util/logger.ts';
 import { LuaRaw, SLOW } from './lua-raw.ts';
 import { T_STRING, T_TABLE } from './lua-raw-support.ts';
 
@@ -22,12 +22,12 @@ import { T_STRING, T_TABLE } from './lua-raw-support.ts';
 export function createNativeLog(
   engine: LuaEngine,
   raw: LuaRaw,
-  log: (level: keyof Logger, message: string, fields: LogFields | null) => void,
+  log: (level: LogLevel, message: string, fields: LogFields | null) => void,
 ): number {
   const lua = engine.global.lua;
   return lua.module.addFunction((L: number) => {
     try {
-      const level = raw.readString(L, 1) as keyof Logger;
+      const level = raw.readString(L, 1) as LogLevel;
       const message = raw.type(L, 2) === T_STRING ? raw.readString(L, 2) : '';
       let fields: LogFields | null = null;
       if (raw.type(L, 3) === T_TABLE) {
