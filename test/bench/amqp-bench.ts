@@ -36,7 +36,7 @@ import { amqpDriverSchema, amqpQueueOptionsSchema } from '../../src/drivers/amqp
 import { encodeMessage } from '../../src/drivers/amqp/message-codec.ts';
 import type { Message } from '../../src/message/message.ts';
 import { drainWithPool } from './drain-with-pool.ts';
-import { formatRate, median, pairedRatio, rate } from './bench-utils.ts';
+import { formatRate, median, pairedRatio } from './bench-utils.ts';
 
 const URL = process.env['ACTORQ_BENCH_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672/';
 const COUNT = 10_000;
@@ -55,19 +55,39 @@ function batch(count: number): Message[] {
   return Array.from({ length: count }, (_, i) => ({ id: `m${i}`, body: { n: i, task: 'x' }, headers: { timestamp: 1700000000 } }));
 }
 
+/** A timed run: messages per second, and this process's CPU time per message in microseconds. */
+interface Timing {
+  rate: number;
+  cpu: number;
+}
+
+/**
+ * Times `fn` over `count` messages. The CPU time is the whole process's,
+ * but only one contender runs at a time; on a shared machine it is much
+ * steadier than the rate, which depends on how busy the broker's cores are.
+ */
+async function timed(count: number, fn: () => Promise<void>): Promise<Timing> {
+  const cpu0 = process.cpuUsage();
+  const start = process.hrtime.bigint();
+  await fn();
+  const ns = Number(process.hrtime.bigint() - start);
+  const cpu = process.cpuUsage(cpu0);
+  return { rate: count / (ns / 1e9), cpu: (cpu.user + cpu.system) / count };
+}
+
 /** What a contender does in a trial: fill its queue (timed), then empty it (timed; a publish-only contender's queue is just deleted). */
 interface Side {
-  publish(q: string, messages: readonly Message[]): Promise<number>;
-  consume?(q: string, count: number): Promise<number>;
+  publish(q: string, messages: readonly Message[]): Promise<Timing>;
+  consume?(q: string, count: number): Promise<Timing>;
 }
 
 function actorqSide(driver: AmqpDriver): Side {
   return {
     async publish(q, messages) {
       await driver.declare({ id: `bench:${q}`, name: q, options: amqpQueueOptionsSchema.parse({}) });
-      return rate(messages.length, () => driver.publish(q, messages));
+      return timed(messages.length, () => driver.publish(q, messages));
     },
-    consume: (q, count) => rate(count, () => drainWithPool(driver, q, count, CONCURRENCY, PREFETCH)),
+    consume: (q, count) => timed(count, () => drainWithPool(driver, q, count, CONCURRENCY, PREFETCH)),
   };
 }
 
@@ -77,7 +97,7 @@ function rawSide(conn: amqp.ChannelModel, decode: boolean, mandatory = false): S
       const pub = await conn.createConfirmChannel();
       await pub.assertQueue(q, { durable: true });
       // Same bytes and properties as the driver sends; encoding is timed, as the driver's is.
-      const r = await rate(messages.length, async () => {
+      const r = await timed(messages.length, async () => {
         for (const m of messages) {
           const e = encodeMessage(m, q);
           if (!pub.sendToQueue(q, e.content, mandatory ? Object.assign({ mandatory }, e.properties) : e.properties)) await new Promise((r) => pub.once('drain', r));
@@ -91,7 +111,7 @@ function rawSide(conn: amqp.ChannelModel, decode: boolean, mandatory = false): S
       const ch = await conn.createChannel();
       await ch.prefetch(PREFETCH);
       let tag = '';
-      const r = await rate(count, () => new Promise<void>((resolve) => {
+      const r = await timed(count, () => new Promise<void>((resolve) => {
         let done = 0;
         void ch
           .consume(q, (msg) => {
@@ -116,16 +136,19 @@ function orderOf(t: number): Contender[] {
   return [...CONTENDERS.slice(k), ...CONTENDERS.slice(0, k)];
 }
 
-/** Runs one trial of `count` messages per contender in `order`, on queues named after `label`; returns each contender's rates. */
-async function trial(sides: Record<Contender, Side>, order: readonly Contender[], label: string, count: number, made: string[], del: (q: string) => Promise<void>): Promise<Record<Contender, { publish: number; consume: number }>> {
+type Phase = 'publish' | 'consume';
+const NOT_RUN: Timing = { rate: Number.NaN, cpu: Number.NaN };
+
+/** Runs one trial of `count` messages per contender in `order`, on queues named after `label`; returns each contender's timings. */
+async function trial(sides: Record<Contender, Side>, order: readonly Contender[], label: string, count: number, made: string[], del: (q: string) => Promise<void>): Promise<Record<Contender, Record<Phase, Timing>>> {
   const messages = batch(count);
-  const out = {} as Record<Contender, { publish: number; consume: number }>;
+  const out = {} as Record<Contender, Record<Phase, Timing>>;
   const queueOf = (who: Contender) => `${prefix}-${who.replaceAll(' ', '-')}-${label}`;
   for (const who of order) {
     made.push(queueOf(who));
-    out[who] = { publish: await sides[who].publish(queueOf(who), messages), consume: 0 };
+    out[who] = { publish: await sides[who].publish(queueOf(who), messages), consume: NOT_RUN };
   }
-  for (const who of order) out[who].consume = (await sides[who].consume?.(queueOf(who), count)) ?? Number.NaN;
+  for (const who of order) out[who].consume = (await sides[who].consume?.(queueOf(who), count)) ?? NOT_RUN;
   for (const who of order) await del(queueOf(who));
   return out;
 }
@@ -150,7 +173,7 @@ export async function runAmqpBench(rounds = 3): Promise<string[]> {
     'raw ack only': rawSide(conn, false),
     'raw mandatory': rawSide(conn, false, true),
   };
-  const runs = Object.fromEntries(CONTENDERS.map((c) => [c, { publish: [] as number[], consume: [] as number[] }])) as Record<Contender, { publish: number[]; consume: number[] }>;
+  const runs = Object.fromEntries(CONTENDERS.map((c) => [c, { publish: [] as Timing[], consume: [] as Timing[] }])) as Record<Contender, Record<Phase, Timing[]>>;
   const made: string[] = [];
   const del = async (q: string) => void (await ops.deleteQueue(q));
   try {
@@ -169,15 +192,18 @@ export async function runAmqpBench(rounds = 3): Promise<string[]> {
     for (const q of made) await ch.deleteQueue(q).catch(() => undefined);
     await conn.close();
   }
-  const m = (c: Contender, f: 'publish' | 'consume') => median(runs[c][f]);
-  const ratio = (a: Contender, b: Contender, f: 'publish' | 'consume') => pairedRatio(runs[a][f], runs[b][f]);
-  const spread = (a: Contender, b: Contender, f: 'publish' | 'consume') => quartiles(runs[a][f].map((x, i) => x / runs[b][f][i]!));
-  const x = (a: Contender, b: Contender, f: 'publish' | 'consume') => `${ratio(a, b, f).toFixed(2)}x (middle half of trials ${spread(a, b, f)})`;
+  const rates = (c: Contender, f: Phase) => runs[c][f].map((t) => t.rate);
+  const m = (c: Contender, f: Phase) => median(rates(c, f));
+  const ratio = (a: Contender, b: Contender, f: Phase) => pairedRatio(rates(a, f), rates(b, f));
+  const spread = (a: Contender, b: Contender, f: Phase) => quartiles(rates(a, f).map((x, i) => x / rates(b, f)[i]!));
+  const x = (a: Contender, b: Contender, f: Phase) => `${ratio(a, b, f).toFixed(2)}x (middle half of trials ${spread(a, b, f)})`;
+  const cpu = (c: Contender, f: Phase) => `${median(runs[c][f].map((t) => t.cpu)).toFixed(1)} us`;
   return [
     `amqp: ${trials} trials of ${COUNT} messages per contender (${rounds} rounds), concurrency ${CONCURRENCY}, prefetch ${PREFETCH}, durable classic queue; ratios are medians of per-trial ratios`,
     `  consume   actorq ${formatRate(m('actorq', 'consume')).padStart(14)}   raw amqplib (JSON decode + ack) ${formatRate(m('raw', 'consume')).padStart(14)}   actorq/raw ${x('actorq', 'raw', 'consume')}   (raw ack only ${formatRate(m('raw ack only', 'consume'))}, actorq/that ${ratio('actorq', 'raw ack only', 'consume').toFixed(2)}x)`,
     `  publish   actorq ${formatRate(m('actorq', 'publish')).padStart(14)}   raw amqplib ConfirmChannel       ${formatRate(m('raw', 'publish')).padStart(14)}   actorq/raw ${x('actorq', 'raw', 'publish')}   (raw mandatory ${formatRate(m('raw mandatory', 'publish'))}, actorq/that ${x('actorq', 'raw mandatory', 'publish')})`,
     `  noise (raw again/raw, same code): consume ${x('raw again', 'raw', 'consume')}, publish ${x('raw again', 'raw', 'publish')}`,
+    `  this process's CPU per message (median): consume actorq ${cpu('actorq', 'consume')}, raw ${cpu('raw', 'consume')}, raw again ${cpu('raw again', 'consume')}; publish actorq ${cpu('actorq', 'publish')}, raw ${cpu('raw', 'publish')}, raw again ${cpu('raw again', 'publish')}, raw mandatory ${cpu('raw mandatory', 'publish')}`,
   ];
 }
 
