@@ -107,9 +107,10 @@ export class DeliveryContext implements HandlerContext, MessageHandle {
   /**
    * The consumer's logger, with this message's fields: a new small object
    * on each read (its logger, this context, how to make the fields), where
-   * keeping one in the WeakMap beside the context cost more than making it
-   * again (measured: about 2.5 us an entry, inserting and collecting, and
-   * the bound-fields object and five closures it replaced).
+   * keeping one in the WeakMap beside the context cost far more than making
+   * it again: with the entry (and the bound-fields object and five closures
+   * it held) a handler logging once a message took about 25 us a message
+   * end to end on the in-memory driver, without it under 3.
    */
   get logger(): Logger {
     return new BoundLogger(this.owner.host.logger, this, messageFields);
