@@ -1,5 +1,5 @@
 import { LuaMultiReturn } from 'wasmoon';
-import type { Logger, LogFields, LogLevel } from '../../util/logger.ts';
+import { logEnabled, type Logger, type LogFields, type LogLevel } from '../../util/logger.ts';
 import type { LuaCall } from './lua-call.ts';
 import { toLuaValue } from './lua-values.ts';
 
@@ -17,6 +17,8 @@ export interface LuaBridge {
   json_encode(value: unknown): LuaMultiReturn;
   json_decode(text: string): LuaMultiReturn;
   log(level: LogLevel, message: string, fields: LogFields | null): void;
+  /** Whether a line at `level` would be written: if not, its message and fields are not read out of Lua. */
+  logs(level: LogLevel): boolean;
   publish(queueId: unknown, data: unknown, headers: unknown): Promise<LuaMultiReturn>;
   info(queueId: unknown): Promise<LuaMultiReturn>;
   message_token(): LuaMultiReturn;
@@ -57,6 +59,10 @@ export function createLuaBridge(current: () => LuaCall | undefined, loadLogger: 
       const logger = current()?.ctx?.logger ?? loadLogger;
       if (fields) logger[level](message, fields);
       else logger[level](message);
+    },
+
+    logs(level) {
+      return logEnabled(current()?.ctx?.logger ?? loadLogger, level);
     },
 
     async publish(queueId, data, headers) {

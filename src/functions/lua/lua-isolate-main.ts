@@ -102,7 +102,14 @@ function start(batch: unknown[]): void {
   for (let i = 0; i < batch.length; i += CALL_STRIDE) {
     const id = batch[i] as number;
     // Without the queue module the message's ID and headers do not come (nothing could read them).
-    const ctx = new RemoteCall(host, id, batch[i + 1] as number, (batch[i + 3] as string | undefined) ?? '', (batch[i + 4] as Readonly<Headers> | undefined) ?? NO_HEADERS);
+    const ctx = new RemoteCall(
+      host,
+      id,
+      batch[i + 1] as number,
+      (batch[i + 3] as string | undefined) ?? '',
+      (batch[i + 4] as Readonly<Headers> | undefined) ?? NO_HEADERS,
+      batch[i + 6] as number,
+    );
     calls.set(id, ctx);
     let outcome: LuaOutcome | Promise<LuaOutcome>;
     try {

@@ -3,7 +3,7 @@ import { ConfigError } from '../../errors/config-error.ts';
 import type { FunctionEntry } from '../../config/entry-types.ts';
 import { cloneable } from './lua-cloneable.ts';
 import type { PendingCall } from './lua-pending-call.ts';
-import { CALL_STRIDE, type FromIsolate, type IsolateInit, type ToIsolate } from './lua-protocol.ts';
+import { CALL_STRIDE, logLevelMask, type FromIsolate, type IsolateInit, type ToIsolate } from './lua-protocol.ts';
 
 /** Calls one isolate may hold at once (its progress array has one slot each). */
 export const ISOLATE_SLOTS = 4096;
@@ -141,8 +141,9 @@ export class LuaIsolate {
     if (this.calls.size === 0) this.#worker.ref();
     this.calls.set(call.id, call);
     const deadline = call.deadline === Infinity ? 0 : call.deadline;
-    if (this.#withMessage) this.#calls.push(call.id, slot, deadline, call.ctx.message.id, call.ctx.message.headers, call.body);
-    else this.#calls.push(call.id, slot, deadline, null, null, call.body);
+    const levels = logLevelMask(call.ctx.logger);
+    if (this.#withMessage) this.#calls.push(call.id, slot, deadline, call.ctx.message.id, call.ctx.message.headers, call.body, levels);
+    else this.#calls.push(call.id, slot, deadline, null, null, call.body, levels);
     // Once every call that just ended has been replaced, send at once
     // rather than at the end of the turn: the worker then runs the batch
     // while this thread finishes the turn (acks, credit, the driver's

@@ -23,11 +23,14 @@ export function createNativeLog(
   engine: LuaEngine,
   raw: LuaRaw,
   log: (level: LogLevel, message: string, fields: LogFields | null) => void,
+  logs: (level: LogLevel) => boolean,
 ): number {
   const lua = engine.global.lua;
   return lua.module.addFunction((L: number) => {
     try {
       const level = raw.readString(L, 1) as LogLevel;
+      // A dropped level: its message and fields stay in Lua, unconverted.
+      if (!logs(level)) return 0;
       const message = raw.type(L, 2) === T_STRING ? raw.readString(L, 2) : '';
       let fields: LogFields | null = null;
       if (raw.type(L, 3) === T_TABLE) {

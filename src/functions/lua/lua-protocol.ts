@@ -1,4 +1,5 @@
 import type { ConfigIssue } from '../../errors/config-error.ts';
+import { LOG_LEVELS, type Logger, type LogLevel } from '../../util/logger.ts';
 import type { LuaStateSpec } from './lua-state.ts';
 
 /*
@@ -21,11 +22,34 @@ import type { LuaStateSpec } from './lua-state.ts';
 
 /**
  * A call as the isolate gets it: `[id, slot, deadline, messageId, headers,
- * body]` in {@link ToIsolate.calls}; deadline 0 for none, message ID and
- * headers null unless the function lists the queue module. A batch of
- * calls alone travels as its JSON text.
+ * body, logLevels]` in {@link ToIsolate.calls}; deadline 0 for none,
+ * message ID and headers null unless the function lists the queue module,
+ * logLevels from {@link logLevelMask}. A batch of calls alone travels as
+ * its JSON text.
  */
-export const CALL_STRIDE = 6;
+export const CALL_STRIDE = 7;
+
+/** Every level written: a logger that does not say. */
+export const ALL_LOG_LEVELS = 0b1111;
+
+/**
+ * The levels `logger` writes, one bit each in {@link LOG_LEVELS} order,
+ * read when the call is sent: the isolate drops the lines of the other
+ * levels before their fields leave Lua, since the main thread would drop
+ * them anyway (with the default `warn` logger, every `logger.info`).
+ * @internal
+ */
+export function logLevelMask(logger: Logger): number {
+  if (logger.enabled === undefined) return ALL_LOG_LEVELS;
+  let mask = 0;
+  for (let i = 0; i < LOG_LEVELS.length; i++) if (logger.enabled(LOG_LEVELS[i]!)) mask |= 1 << i;
+  return mask;
+}
+
+/** Whether `mask` (see {@link logLevelMask}) has `level`. @internal */
+export function maskHas(mask: number, level: LogLevel): boolean {
+  return (mask & (1 << LOG_LEVELS.indexOf(level))) !== 0;
+}
 
 /** Operations an isolate sends, each followed by a fixed number of values. @internal */
 export const Op = {

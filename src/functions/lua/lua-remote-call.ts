@@ -1,9 +1,9 @@
 import type { QueueInfo } from '../../drivers/driver.ts';
 import { AlreadySettledError } from '../../errors/message-errors.ts';
 import type { Headers } from '../../message/message.ts';
-import type { LogFields, Logger } from '../../util/logger.ts';
+import type { LogFields, Logger, LogLevel } from '../../util/logger.ts';
 import type { HandlerContext, MessageHandle } from '../handler.ts';
-import { Op } from './lua-protocol.ts';
+import { maskHas, Op } from './lua-protocol.ts';
 
 /** What a {@link RemoteCall} needs from the isolate it runs in. @internal */
 export interface RemoteCallHost {
@@ -44,8 +44,10 @@ export class RemoteCall implements Omit<HandlerContext, 'actor' | 'can'>, Messag
   private controller: AbortController | undefined;
   private callLogger: Logger | undefined;
   private settled: 'acked' | 'nacked' | undefined;
+  /** The levels the consumer's logger writes (see `logLevelMask`). */
+  private readonly logLevels: number;
 
-  constructor(host: RemoteCallHost, callId: number, slot: number, messageId: string, headers: Readonly<Headers>) {
+  constructor(host: RemoteCallHost, callId: number, slot: number, messageId: string, headers: Readonly<Headers>, logLevels: number) {
     this.host = host;
     this.callId = callId;
     this.slot = slot;
@@ -55,6 +57,7 @@ export class RemoteCall implements Omit<HandlerContext, 'actor' | 'can'>, Messag
     this.controller = undefined;
     this.callLogger = undefined;
     this.settled = undefined;
+    this.logLevels = logLevels;
   }
 
   /** Not known inside the isolate; the main thread's context has it. */
@@ -67,7 +70,7 @@ export class RemoteCall implements Omit<HandlerContext, 'actor' | 'can'>, Messag
   }
 
   get logger(): Logger {
-    return (this.callLogger ??= new CallLogger(this.host, this.callId));
+    return (this.callLogger ??= new CallLogger(this.host, this.callId, this.logLevels));
   }
 
   /**
@@ -129,29 +132,39 @@ export class RemoteCall implements Omit<HandlerContext, 'actor' | 'can'>, Messag
   }
 }
 
-/** Log lines of one call, sent to the main thread, where the consumer's logger writes them. @internal */
+/**
+ * Log lines of one call, sent to the main thread, where the consumer's
+ * logger writes them; lines of a level that logger drops are not sent.
+ * @internal
+ */
 export class CallLogger implements Logger {
   private readonly host: RemoteCallHost;
   private readonly callId: number;
+  private readonly levels: number;
 
-  constructor(host: RemoteCallHost, callId: number) {
+  constructor(host: RemoteCallHost, callId: number, levels: number) {
     this.host = host;
     this.callId = callId;
+    this.levels = levels;
   }
 
   debug(message: string, fields?: LogFields): void {
-    this.host.push(Op.log, this.callId, 'debug', message, fields);
+    if (this.levels & 0b0001) this.host.push(Op.log, this.callId, 'debug', message, fields);
   }
 
   info(message: string, fields?: LogFields): void {
-    this.host.push(Op.log, this.callId, 'info', message, fields);
+    if (this.levels & 0b0010) this.host.push(Op.log, this.callId, 'info', message, fields);
   }
 
   warn(message: string, fields?: LogFields): void {
-    this.host.push(Op.log, this.callId, 'warn', message, fields);
+    if (this.levels & 0b0100) this.host.push(Op.log, this.callId, 'warn', message, fields);
   }
 
   error(message: string, fields?: LogFields): void {
-    this.host.push(Op.log, this.callId, 'error', message, fields);
+    if (this.levels & 0b1000) this.host.push(Op.log, this.callId, 'error', message, fields);
+  }
+
+  enabled(level: LogLevel): boolean {
+    return maskHas(this.levels, level);
   }
 }

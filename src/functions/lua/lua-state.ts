@@ -215,7 +215,7 @@ export class LuaState {
     thread.pushValue(bridge);
     thread.pushValue([...spec.modules]);
     thread.pushValue(spec.entry.id);
-    this.#nativeLog = createNativeLog(this.#engine, this.#raw, bridge.log);
+    this.#nativeLog = createNativeLog(this.#engine, this.#raw, bridge.log, bridge.logs);
     thread.lua.lua_pushcclosure(thread.address, this.#nativeLog, 0);
     const boot = await this.#runLoading(4);
     if (boot !== undefined) throw new Error(`lua bootstrap failed: ${boot}`);
