@@ -10,6 +10,8 @@ export class PendingSettles {
   readonly #pending = new Set<Promise<void>>();
   readonly #logger: Logger;
   readonly #consumerId: string;
+  /** The promise tracked last: drivers that settle a batch at once hand every message of it the same one. */
+  #last: Promise<void> | undefined;
 
   constructor(consumerId: string, logger: Logger) {
     this.#consumerId = consumerId;
@@ -21,9 +23,14 @@ export class PendingSettles {
     return this.#pending.size;
   }
 
-  /** Follows `pending` (if any) until it settles; a failure is logged, not thrown. */
+  /**
+   * Follows `pending` (if any) until it settles; a failure is logged, not
+   * thrown. The same promise given again in a row is followed once (one
+   * wait, one log line for a failed batch), not once per message.
+   */
   track(pending: void | Promise<void>): void {
-    if (!pending) return;
+    if (!pending || pending === this.#last) return;
+    this.#last = pending;
     const p: Promise<void> = pending.then(
       () => void this.#pending.delete(p),
       (error: unknown) => {
