@@ -52,8 +52,10 @@ export interface PublishCallOptions {
  */
 export class Publisher {
   readonly #queues: () => ReadonlyMap<string, QueueBinding> | undefined;
-  /** Messages each queue's driver accepted (its publish resolved), by queue ID (for metrics). */
-  readonly published = new Map<string, number>();
+  /** Messages each queue's driver accepted, by queue ID: a counter object each, so counting is one add. */
+  readonly #accepted = new Map<string, { n: number }>();
+  /** The queue counted last and its counter: a run of publishes to one queue skips the map. */
+  #lastCounted: { readonly queueId: string; readonly counter: { n: number } } | undefined;
   /** One "accepted one more" callback per queue, made once, so a publish allocates no closure for it. */
   readonly #acceptedOne = new Map<string, () => void>();
   /** The last waiting promise a driver's `publishOne` returned, and how many publishes it stands for so far. */
@@ -148,8 +150,21 @@ export class Publisher {
     return waiting;
   }
 
+  /** Messages each queue's driver accepted (its publish resolved), by queue ID (for metrics). */
+  get published(): ReadonlyMap<string, number> {
+    return new Map([...this.#accepted].map(([queueId, counter]) => [queueId, counter.n]));
+  }
+
   #count(queueId: string, n: number): void {
-    this.published.set(queueId, (this.published.get(queueId) ?? 0) + n);
+    const last = this.#lastCounted;
+    if (last !== undefined && last.queueId === queueId) {
+      last.counter.n += n;
+      return;
+    }
+    let counter = this.#accepted.get(queueId);
+    if (counter === undefined) this.#accepted.set(queueId, (counter = { n: 0 }));
+    counter.n += n;
+    this.#lastCounted = { queueId, counter };
   }
 
   #countOne(queueId: string): () => void {

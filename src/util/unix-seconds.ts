@@ -1,15 +1,12 @@
-/**
- * Reads after which the cached second is read again, within one turn of
- * the event loop.
- */
+/** Reads after which the cached second is read again, within one synchronous run. */
 const READS_PER_CLOCK_READ = 16;
 
 let cached = 0;
 let readsLeft = 0;
-let expiryScheduled = false;
+let expiryQueued = false;
 const expire = (): void => {
   readsLeft = 0;
-  expiryScheduled = false;
+  expiryQueued = false;
 };
 
 /**
@@ -18,11 +15,12 @@ const expire = (): void => {
  *
  * Why not `Math.floor(Date.now() / 1000)` each time: on these virtual
  * machines a clock read costs about 85 ns, as much as the rest of an
- * in-memory publish. A publish loop reads the clock once per
+ * in-memory publish. A loop of publishes reads the clock once per
  * {@link READS_PER_CLOCK_READ} calls instead. The cached second never
- * outlives the current turn of the event loop (a macrotask expires it),
- * so a publish after any wait reads the clock afresh; within one
- * synchronous run it can lag only by the time those few calls took.
+ * outlives the synchronous run of code that read it (a microtask expires
+ * it), so any `await` before a publish makes it read the clock afresh;
+ * within one synchronous run it can lag only by the time those few calls
+ * took.
  */
 export function unixSeconds(): number {
   if (readsLeft > 0) {
@@ -31,9 +29,9 @@ export function unixSeconds(): number {
   }
   cached = Math.floor(Date.now() / 1000);
   readsLeft = READS_PER_CLOCK_READ - 1;
-  if (!expiryScheduled) {
-    expiryScheduled = true;
-    setImmediate(expire);
+  if (!expiryQueued) {
+    expiryQueued = true;
+    queueMicrotask(expire);
   }
   return cached;
 }
