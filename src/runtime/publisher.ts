@@ -55,7 +55,8 @@ export class Publisher {
   /** Messages each queue's driver accepted, by queue ID: a counter object each, so counting is one add. */
   readonly #accepted = new Map<string, { n: number }>();
   /** The queue counted last and its counter: a run of publishes to one queue skips the map. */
-  #lastCounted: { readonly queueId: string; readonly counter: { n: number } } | undefined;
+  #lastQueueId: string | undefined;
+  #lastCounter = { n: 0 };
   /** One "accepted one more" callback per queue, made once, so a publish allocates no closure for it. */
   readonly #acceptedOne = new Map<string, () => void>();
   /** The last waiting promise a driver's `publishOne` returned, and how many publishes it stands for so far. */
@@ -99,8 +100,7 @@ export class Publisher {
         const body = bodies[i];
         const headers = withHeaders ? this.#headers(queueId, given, now) : undefined;
         if (headerRoom < 0) headerRoom = limit - headersBoundOf(headers);
-        // Finite numbers need no walk and fit any limit the schema allows: the common case stays inline.
-        const bound = typeof body === 'number' && body - body === 0 ? MAX_NUMBER_BYTES : checkBody(body, queueId, i);
+        const bound = bodyBound(body, queueId, i);
         if (bound > headerRoom) assertSize(body, bound, headers, limit - headerRoom, now, limit, queueId);
         messages[i] = new OutgoingMessage(body, headers, now);
       }
@@ -117,7 +117,7 @@ export class Publisher {
    * publishes ran at a third of fastq's rate before).
    */
   #publishPlain(queueId: string, binding: QueueBinding, body: unknown): Promise<void> {
-    const bound = typeof body === 'number' && body - body === 0 ? MAX_NUMBER_BYTES : checkBody(body, queueId);
+    const bound = bodyBound(body, queueId);
     const now = unixSeconds();
     const limit = limitOf(binding);
     if (bound + DEFAULT_HEADERS_BOUND > limit) assertSize(body, bound, undefined, DEFAULT_HEADERS_BOUND, now, limit, queueId);
@@ -156,15 +156,13 @@ export class Publisher {
   }
 
   #count(queueId: string, n: number): void {
-    const last = this.#lastCounted;
-    if (last !== undefined && last.queueId === queueId) {
-      last.counter.n += n;
-      return;
+    if (queueId !== this.#lastQueueId) {
+      let counter = this.#accepted.get(queueId);
+      if (counter === undefined) this.#accepted.set(queueId, (counter = { n: 0 }));
+      this.#lastQueueId = queueId;
+      this.#lastCounter = counter;
     }
-    let counter = this.#accepted.get(queueId);
-    if (counter === undefined) this.#accepted.set(queueId, (counter = { n: 0 }));
-    counter.n += n;
-    this.#lastCounted = { queueId, counter };
+    this.#lastCounter.n += n;
   }
 
   #countOne(queueId: string): () => void {
@@ -186,6 +184,14 @@ export class Publisher {
 function driverOptions(options: PublishCallOptions | undefined, delay: PublishDelay | undefined): PublishOptions | undefined {
   if (delay === undefined || delay.delayMs === 0) return options;
   return { signal: options?.signal, delayMs: delay.delayMs };
+}
+
+/**
+ * {@link checkBody} with the common case inline: a finite number needs no
+ * walk and fits any limit the schema allows.
+ */
+function bodyBound(body: unknown, queueId: string, index?: number): number {
+  return typeof body === 'number' && body - body === 0 ? MAX_NUMBER_BYTES : checkBody(body, queueId, index);
 }
 
 /** Longest JSON text of a finite number. */

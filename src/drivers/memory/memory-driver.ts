@@ -90,9 +90,8 @@ export class MemoryDriver implements Driver {
   }
 
   publish(queueName: string, messages: readonly Message[], options?: PublishOptions): Promise<void> {
-    if (this.#stopped) return Promise.reject(new DriverUnavailableError('DRIVER_STOPPED', `driver ${this.id} stopped`));
     const queue = this.#queues.get(queueName);
-    if (!queue) return Promise.reject(new NotFoundError('queue', queueName, `driver ${this.id}`));
+    if (this.#stopped || !queue) return Promise.reject(this.#refusal(queueName));
     const delayMs = options?.delayMs;
     if (delayMs !== undefined && !isDelay(delayMs)) return Promise.reject(badDelay(delayMs, `publish to ${queueName}`));
     const delay = delayMs === undefined ? 0 : Math.ceil(delayMs);
@@ -115,9 +114,8 @@ export class MemoryDriver implements Driver {
    * single-message publishes waiting in the same group.
    */
   publishOne(queueName: string, message: Message): Promise<void> | undefined {
-    if (this.#stopped) return Promise.reject(new DriverUnavailableError('DRIVER_STOPPED', `driver ${this.id} stopped`));
     const queue = this.#queues.get(queueName);
-    if (!queue) return Promise.reject(new NotFoundError('queue', queueName, `driver ${this.id}`));
+    if (this.#stopped || !queue) return Promise.reject(this.#refusal(queueName));
     if (queue.waiters.length === 0 && queue.room > 0) {
       queue.ready.push(message);
       this.schedulePump(queue);
@@ -260,6 +258,12 @@ export class MemoryDriver implements Driver {
     const all = queue.waiters.drain();
     for (const w of all) if (w !== waiter) queue.waiters.push(w);
     if (queue.waiters.length < all.length) queue.waitingCalls--;
+  }
+
+  /** Why a publish to `queueName` cannot be taken: the driver is stopped, or the queue was never declared. */
+  #refusal(queueName: string): Error {
+    if (this.#stopped) return new DriverUnavailableError('DRIVER_STOPPED', `driver ${this.id} stopped`);
+    return new NotFoundError('queue', queueName, `driver ${this.id}`);
   }
 
   #queueFull(queue: MemoryQueue): QueueFullError {
