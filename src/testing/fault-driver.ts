@@ -145,10 +145,13 @@ export class FaultDriver implements Driver {
   consume(queueName: string, options: ConsumeOptions): Consumption {
     if (this.faults.failConsume) throw new Error(`fault: consume of ${queueName} fails`);
     const inner = this.inner.consume(queueName, options);
-    const readyAt = Date.now() + this.faults.consumeDelay;
+    // Opened by its own timer, never by comparing clocks: a timer may fire a
+    // millisecond before Date.now() reaches the due time, and a check of the
+    // clock would then hold the deliveries with nothing left to flush them.
+    let delaying = this.faults.consumeDelay > 0;
     let target: Subscriber<readonly Delivery[]> | undefined;
     const held: (readonly Delivery[])[] = [];
-    const open = () => !this.#dropped && Date.now() >= readyAt;
+    const open = () => !this.#dropped && !delaying;
     const live: LiveConsumption = {
       break: (error) => target?.error(error),
       flush: () => {
@@ -159,7 +162,12 @@ export class FaultDriver implements Driver {
     const deliveries = new Observable<readonly Delivery[]>((subscriber) => {
       target = subscriber;
       this.#live.add(live);
-      const timer = readyAt > Date.now() ? setTimeout(() => live.flush(), readyAt - Date.now()) : undefined;
+      const timer = delaying
+        ? setTimeout(() => {
+            delaying = false;
+            live.flush();
+          }, this.faults.consumeDelay)
+        : undefined;
       const sub = inner.deliveries.subscribe({
         next: (batch) => (open() && held.length === 0 ? subscriber.next(batch) : void held.push(batch)),
         error: (e: unknown) => subscriber.error(e),

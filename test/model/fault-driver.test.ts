@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../src/errors/config-error.ts';
 import { GatedHandler } from '../../src/testing/gated-handler.ts';
 import { createTestRuntime, type TestRuntime } from '../../src/testing/test-runtime.ts';
@@ -84,6 +84,23 @@ describe('FaultDriver faults', () => {
     await until(() => expect(test.trace('f:c')).toContain('restarting'));
     test.driver('f:broker').faults.failConsume = false;
     await test.waitForState('f:c', 'running');
+  });
+
+  it('consumeDelay opens on its timer even when the wall clock lags behind it', async () => {
+    const test = (t = createTestRuntime({ yaml: yaml(), functions: { 'f:h': async () => {} } }));
+    await test.runtime.load();
+    test.driver('f:broker').faults.consumeDelay = 50;
+    await test.runtime.start();
+    await test.runtime.publish('f:q', { n: 1 });
+    // A timer can fire a moment before Date.now() reaches its due time; frozen, it never does.
+    const frozen = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(frozen);
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      clock.mockRestore();
+    }
+    await until(() => expect(test.runtime.consumerStats('f:c').acked).toBe(1));
   });
 
   it('consumeDelay: a new subscription delivers nothing until the delay passed', async () => {
