@@ -74,11 +74,17 @@ export class ChunkQueue<T> {
       this.#consume(first, n);
       return out;
     }
-    const out: T[] = [];
-    while (out.length < n) {
+    // Across chunks: sized up front and filled by index. Pushing grew the
+    // array two or three times per batch, and this path is the usual one
+    // when publishers wait for room (they are admitted in pieces the size of
+    // the credit freed, which rarely line up with the consumers' batches).
+    const out: T[] = new Array(n);
+    let filled = 0;
+    while (filled < n) {
       const chunk = this.#chunks.peek()!;
-      const k = Math.min(n - out.length, chunk.end - chunk.start);
-      for (let i = 0; i < k; i++) out.push(chunk.items[chunk.start + i]!);
+      const k = Math.min(n - filled, chunk.end - chunk.start);
+      const items = chunk.items;
+      for (let i = chunk.start, end = chunk.start + k; i < end; i++) out[filled++] = items[i]!;
       this.#consume(chunk, k);
     }
     return out;

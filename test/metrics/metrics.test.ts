@@ -52,6 +52,17 @@ describe('metrics', () => {
     await runtime.stop();
   });
 
+  it('times the very first message, so a consumer that handled one message already shows its latency', async () => {
+    const runtime = makeRuntime(() => new Promise((r) => setTimeout(r, 2)));
+    await runtime.start();
+    await runtime.publish('app:q', { a: 1 });
+    await until(() => expect(runtime.consumerStats('app:c').acked).toBe(1));
+    const c = (await firstValueFrom(runtime.metrics$(20))).consumers[0]!;
+    expect(c.latency.samples).toBe(1);
+    expect(c.latency.p50).toBeGreaterThan(1);
+    await runtime.stop();
+  });
+
   it('serves Prometheus text on /metrics and JSON on /status', async () => {
     const runtime = makeRuntime(() => {});
     await runtime.start();

@@ -56,6 +56,7 @@ export class MemoryDriver implements Driver {
   readonly #resetPumps = () => {
     this.#microtaskPumps = 0;
   };
+  readonly #runPump = (queue: MemoryQueue) => this.#pump(queue);
 
   constructor(id: string) {
     this.id = id;
@@ -86,7 +87,7 @@ export class MemoryDriver implements Driver {
     if (existing) {
       existing.maxLength = maxLength;
       existing.maxWaiting = maxWaiting;
-    } else this.#queues.set(queue.name, new MemoryQueue(queue.name, maxLength, maxWaiting));
+    } else this.#queues.set(queue.name, new MemoryQueue(queue.name, maxLength, maxWaiting, this.#runPump));
   }
 
   publish(queueName: string, messages: readonly Message[], options?: PublishOptions): Promise<void> {
@@ -175,8 +176,8 @@ export class MemoryDriver implements Driver {
     if (queue.pumpScheduled) return;
     queue.pumpScheduled = true;
     if (this.#microtaskPumps === 0) setImmediate(this.#resetPumps);
-    if (++this.#microtaskPumps <= MAX_MICROTASK_PUMPS) RESOLVED.then(() => this.#pump(queue));
-    else setImmediate(() => this.#pump(queue));
+    if (++this.#microtaskPumps <= MAX_MICROTASK_PUMPS) queueMicrotask(queue.runPump);
+    else setImmediate(queue.runPump);
   }
 
   #pump(queue: MemoryQueue): void {

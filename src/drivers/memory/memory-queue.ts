@@ -56,11 +56,18 @@ export class MemoryQueue {
   /** Publish calls waiting: what `max_waiting` bounds (a group counts each member). */
   waitingCalls = 0;
   pumpScheduled = false;
+  /**
+   * Runs the driver's pump for this queue: made once here so that
+   * scheduling a pump queues this function as it is, with no closure or
+   * promise per pump.
+   */
+  readonly runPump: () => void;
 
-  constructor(name: string, maxLength: number, maxWaiting: number) {
+  constructor(name: string, maxLength: number, maxWaiting: number, pump: (queue: MemoryQueue) => void) {
     this.name = name;
     this.maxLength = maxLength;
     this.maxWaiting = maxWaiting;
+    this.runPump = () => pump(this);
   }
 
   /** Free places for publishers: `max_length` bounds the messages waiting, ready plus delayed. */
