@@ -38,7 +38,7 @@ export const ENTRY_NOTES: Readonly<Record<string, Readonly<Record<string, string
     func: 'ID of the function that handles each message: a `function.*` entry, or a handler given in code.',
     concurrency: `Workers handling messages at the same time; 0 or less means the default. At most ${CONSUMER_LIMITS.concurrency.max}.`,
     prefetch: `Messages buffered for the workers beyond those in flight; 0 or less means the default. At most ${CONSUMER_LIMITS.prefetch.max}.`,
-    timeout: 'Time limit of one handler call; 0 or absent means none. A call past it is aborted and its message nacked.',
+    timeout: 'Time limit of one handler call; 0 or absent means none. A call past it is aborted and its message nacked: never before the limit, and at most two checks after it (one every eighth of the limit, 10 ms to 1 s apart).',
     auto_ack: 'true = ack on hand-over, before the handler runs (at-most-once). Supported by the AMQP driver; other drivers refuse it when the consumer starts.',
     driver_options: 'Consumer settings per driver kind; accepted for Wippy compatibility.',
     lifecycle: 'Start, stop and restart rules of the entry.',

@@ -58,8 +58,6 @@ export class WorkerPool implements DeliveryHost {
   readonly #idleSlots: number[];
   readonly #window: number;
   readonly #creditBatch: number;
-  /** Whether handlers have a time limit (checked per message, so kept as a plain flag). */
-  readonly #timed: boolean;
   /** The queue's retry policy in backoff terms, converted once; read only on a nack. */
   readonly #retry: BackoffOptions | undefined;
   #handler: Handler | undefined;
@@ -84,7 +82,6 @@ export class WorkerPool implements DeliveryHost {
     this.security = options.security;
     this.#settles = new PendingSettles(options.consumerId, options.logger);
     this.#window = options.prefetch + options.concurrency;
-    this.#timed = options.timeout !== undefined;
     const r = options.retry;
     this.#retry = r && { initialDelay: r.initial_delay, maxDelay: r.max_delay, factor: r.backoff_factor, jitter: r.jitter };
     this.#handler = options.handler;
@@ -139,8 +136,7 @@ export class WorkerPool implements DeliveryHost {
     });
     consumption.request(this.#window);
     if (this.#o.timeout !== undefined) {
-      const holdsMessage = (slot: Slot) => slot.ctx !== undefined;
-      this.#timeouts.start(this.#slots, this.#o.timeout, holdsMessage, (slot) => this.#expire(slot));
+      this.#timeouts.start(this.#slots, this.#o.timeout, (slot) => slot.ctx, (slot) => this.#expire(slot));
     }
   }
 
@@ -303,7 +299,8 @@ export class WorkerPool implements DeliveryHost {
       detached: false,
       idleWaiters: [],
       t0: 0,
-      startedAt: 0,
+      watched: undefined,
+      watchedSince: 0,
       onFulfilled: () => {
         if (slot.detached) return this.#late(slot.ctx!, EV_RETURN, undefined);
         this.#step(slot.ctx!, EV_RETURN, undefined);
@@ -330,7 +327,6 @@ export class WorkerPool implements DeliveryHost {
     const ctx = new DeliveryContext(slot, delivery);
     slot.ctx = ctx;
     this.#running++;
-    if (this.#timed) slot.startedAt = performance.now();
     if (--this.#untilSample === 0) {
       this.#untilSample = this.#latency.sampleMask + 1;
       slot.t0 = performance.now();
