@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compare, median, pairedRatio } from './bench-utils.ts';
 import { runMemoryBench } from './memory-bench.ts';
+import { allocatedPerMessage } from './allocation-sampler.ts';
 
 // The benchmark's figures are only as fair as its harness: these check the
 // parts its fairness rests on. Speed itself is never asserted here.
@@ -21,6 +22,20 @@ describe('benchmark harness', () => {
     expect(median([4, 1, 3, 2])).toBe(2.5);
   });
 
+  it('allocatedPerMessage counts what a run allocates, freed objects included', async () => {
+    const kept: number[][] = [];
+    // Each "message" allocates one array of 1000 small integers (8 KB of elements on 64-bit V8) and drops it at once.
+    const run = async (count: number) => {
+      for (let i = 0; i < count; i++) {
+        kept[0] = new Array<number>(1000).fill(i);
+      }
+    };
+    const { bytes, top } = await allocatedPerMessage(run, 2000);
+    expect(bytes).toBeGreaterThan(8000 * 0.85);
+    expect(bytes).toBeLessThan(8100 * 1.15);
+    expect(top[0]!.site).toMatch(/^run /);
+  });
+
   it('the memory section runs every contender in its own process and reports the ratios', async () => {
     const lines = await runMemoryBench(1, 20_000);
     const text = lines.join('\n');
@@ -31,5 +46,8 @@ describe('benchmark harness', () => {
     expect(Number(ratio?.[1])).toBeGreaterThan(0);
     const each = /actorq each\/fastq\.promise each, median of per-round ratios: ([\d.]+)x/.exec(text);
     expect(Number(each?.[1])).toBeGreaterThan(0);
+    for (const name of ['fastq', 'fastq.promise', 'actorq', 'fastq.promise each', 'actorq each']) {
+      expect(text).toMatch(new RegExp(`allocated per message .*[:,] ${name.replace('.', '\\.')} [1-9]\\d* B`));
+    }
   }, 60_000);
 });

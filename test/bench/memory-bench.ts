@@ -45,6 +45,12 @@ export class ContenderProcess {
     return rate;
   }
 
+  /** Bytes allocated per message in one untimed run, and the three functions that allocated most. */
+  async allocation(): Promise<Allocation> {
+    this.#child.stdin.write('alloc\n');
+    return JSON.parse(await this.#next()) as Allocation;
+  }
+
   close(): void {
     this.#child.stdin.end();
   }
@@ -56,17 +62,37 @@ export class ContenderProcess {
   }
 }
 
-/** Rounds of one comparison: each contender in its own warmed-up process, asked in turn. */
+/** What a contender process answers to "alloc". */
+interface Allocation {
+  readonly bytes: number;
+  readonly top: readonly { readonly site: string; readonly bytes: number }[];
+}
+
+/**
+ * Rounds of one comparison: each contender in its own warmed-up process,
+ * asked in turn; then, untimed, the allocation per message of each.
+ */
 async function compareProcesses(names: readonly string[], count: number, rounds: number) {
   // A name ending in " again" is the same contender in a second process.
   const processes = Object.fromEntries(names.map((name) => [name, new ContenderProcess(name.replace(/ again$/, ''), count)]));
   try {
     // Warm up one at a time, so that no warm-up competes with another for the two cores.
     for (const name of names) await processes[name]!.ready();
-    return await compare(rounds, Object.fromEntries(names.map((name) => [name, () => processes[name]!.run()])));
+    const results = await compare(rounds, Object.fromEntries(names.map((name) => [name, () => processes[name]!.run()])));
+    const allocations: Record<string, Allocation> = {};
+    for (const name of names) if (!name.endsWith(' again')) allocations[name] = await processes[name]!.allocation();
+    return { results, allocations };
   } finally {
     for (const p of Object.values(processes)) p.close();
   }
+}
+
+/** One line: bytes allocated per message by each contender, and where the first one allocates most. */
+function allocationLine(allocations: Record<string, Allocation>): string {
+  const sizes = Object.entries(allocations).map(([name, a]) => `${name} ${a.bytes.toFixed(0)} B`);
+  const [first, a] = Object.entries(allocations).find(([name]) => name.startsWith('actorq'))!;
+  const sites = a.top.map((t) => `${t.site} ${t.bytes.toFixed(0)} B`).join(', ');
+  return `  allocated per message (V8 sampling heap profiler, one untimed run, freed objects included): ${sizes.join(', ')}; ${first} most in: ${sites}`;
 }
 
 function rateLines(results: Awaited<ReturnType<typeof compare>>, baseName: string): string[] {
@@ -88,8 +114,8 @@ export async function runMemoryBench(rounds = 21, count = 1_000_000): Promise<st
   // harness's own noise, printed beside the result it qualifies. fastq sits
   // between it and actorq in both orders of a round, so both ratios compare
   // runs made one after the other.
-  const batch = await compareProcesses(['fastq again', 'fastq', 'actorq', 'fastq.promise'], count, rounds);
-  const each = await compareProcesses(['fastq.promise each again', 'fastq.promise each', 'actorq each'], count, rounds);
+  const { results: batch, allocations: batchAllocations } = await compareProcesses(['fastq again', 'fastq', 'actorq', 'fastq.promise'], count, rounds);
+  const { results: each, allocations: eachAllocations } = await compareProcesses(['fastq.promise each again', 'fastq.promise each', 'actorq each'], count, rounds);
   const ratio = (results: typeof batch, a: string, b: string) => pairedRatio(results[a]!.runs, results[b]!.runs).toFixed(2);
   return [
     `memory driver, end to end (publish -> handler -> ack), ${count.toLocaleString('en')} messages, concurrency ${CONCURRENCY}, prefetch ${PREFETCH}`,
@@ -99,10 +125,12 @@ export async function runMemoryBench(rounds = 21, count = 1_000_000): Promise<st
     `  fastq again/fastq (same code, the harness's noise): ${ratio(batch, 'fastq again', 'fastq')}x`,
     `  actorq/fastq.promise, median of per-round ratios: ${ratio(batch, 'actorq', 'fastq.promise')}x (reference)`,
     `  actorq/fastq, median of per-round ratios: ${ratio(batch, 'actorq', 'fastq')}x (target >= 1.1)`,
+    allocationLine(batchAllocations),
     `  one publish() per message against fastq.promise, one push per message (both in chunks of 100 awaited with Promise.all):`,
     ...rateLines(each, 'fastq.promise each'),
     `  fastq.promise each again/fastq.promise each (the harness's noise): ${ratio(each, 'fastq.promise each again', 'fastq.promise each')}x`,
     `  actorq each/fastq.promise each, median of per-round ratios: ${ratio(each, 'actorq each', 'fastq.promise each')}x (target >= 1.0)`,
+    allocationLine(eachAllocations),
   ];
 }
 

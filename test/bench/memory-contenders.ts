@@ -10,6 +10,7 @@ import { createRuntime, type Runtime } from '../../src/index.ts';
 import { silentLogger } from '../../src/util/logger.ts';
 import { parseConfigText } from '../../src/config/load-config.ts';
 import { rate } from './bench-utils.ts';
+import { allocatedPerMessage } from './allocation-sampler.ts';
 
 /** Workers of every contender (the issue's setting). */
 export const CONCURRENCY = 10;
@@ -169,7 +170,9 @@ export const MEMORY_CONTENDERS: Readonly<Record<string, (count: number) => Promi
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   // Serve one contender: warm up, say "ready", then time one run per
-  // "run" line on stdin and answer with its rate; exit when stdin closes.
+  // "run" line on stdin and answer with its rate, or answer an "alloc"
+  // line with the bytes allocated per message in one untimed run; exit
+  // when stdin closes.
   const [name = '', count = '1000000'] = process.argv.slice(2);
   const run = MEMORY_CONTENDERS[name];
   if (!run) {
@@ -180,5 +183,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log('ready');
   for await (const line of createInterface({ input: process.stdin })) {
     if (line.trim() === 'run') console.log(String(await run(Number(count))));
+    else if (line.trim() === 'alloc') console.log(JSON.stringify(await allocatedPerMessage(run, Number(count))));
   }
 }
