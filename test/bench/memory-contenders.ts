@@ -84,13 +84,13 @@ function fastqPromiseEachRun(count: number): Promise<number> {
   });
 }
 
-/** The benchmark's configuration; `queueExtra` adds fields to the queue entry, `entries` more entries. */
-const yamlWith = (queueExtra = '', entries = '') => `
+/** The benchmark's configuration; `queueExtra` adds fields to the queue entry, `consumerExtra` to the consumer, `entries` more entries. */
+const yamlWith = (queueExtra = '', entries = '', consumerExtra = '') => `
 namespace: bench
 entries:
   - { name: driver, kind: queue.driver.memory, lifecycle: { auto_start: true } }
   - { name: q, kind: queue.queue, driver: bench:driver, driver_options: { memory: { max_length: ${MAX_LENGTH} } }${queueExtra} }
-  - { name: c, kind: queue.consumer, queue: bench:q, func: bench:handler, concurrency: ${CONCURRENCY}, prefetch: ${PREFETCH}, lifecycle: { auto_start: true } }
+  - { name: c, kind: queue.consumer, queue: bench:q, func: bench:handler, concurrency: ${CONCURRENCY}, prefetch: ${PREFETCH}${consumerExtra}, lifecycle: { auto_start: true } }
 ${entries}`;
 const yaml = yamlWith();
 /** The same with a retry policy and a dead-letter queue configured; every message succeeds, so neither is used. */
@@ -98,6 +98,9 @@ export const retryYaml = yamlWith(
   ', retry: { initial_delay: 1s, backoff_factor: 2, max_delay: 5m, jitter: 0.1 }, dead_letter: { queue: bench:dlq, max_attempts: 5 }',
   '  - { name: dlq, kind: queue.queue, driver: bench:driver }\n',
 );
+
+/** The same with a handler time limit on the consumer; every handler finishes far inside it. */
+export const timeoutYaml = yamlWith('', '', ', timeout: 30s');
 
 /**
  * actorq end to end: `publishBatch` (waiting for room: the queue is bounded)
@@ -162,6 +165,8 @@ export const MEMORY_CONTENDERS: Readonly<Record<string, (count: number) => Promi
   actorq: (count) => actorqRun(count),
   /** actorq on a queue with `retry` and `dead_letter` configured but never used (the `retry` section). */
   'actorq-retry': (count) => actorqRun(count, retryYaml),
+  /** actorq with a consumer `timeout` that no handler comes near (the `retry` section's second comparison). */
+  'actorq-timeout': (count) => actorqRun(count, timeoutYaml),
   /** fastq.promise, one push per message in chunks of 100 (the per-message section's baseline). */
   'fastq.promise each': fastqPromiseEachRun,
   /** actorq, one `publish()` per message in chunks of 100 (the per-message section). */

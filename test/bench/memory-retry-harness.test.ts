@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/load-config.ts';
 import { isQueueEntry } from '../../src/config/registry.ts';
-import { retryYaml } from './memory-contenders.ts';
+import { retryYaml, timeoutYaml } from './memory-contenders.ts';
 import { runMemoryRetryBench } from './memory-retry-bench.ts';
 
 // The retry section compares like with like only if its contender really
@@ -16,10 +16,16 @@ describe('benchmark harness: retry section', () => {
     });
   });
 
+  it('the actorq-timeout contender runs a consumer with a timeout', () => {
+    const registry = parseConfigText(timeoutYaml, '<bench>', { extraFunctionIds: ['bench:handler'] });
+    expect(registry.entries.get('bench:c')).toMatchObject({ timeout: 30_000 });
+  });
+
   it('runs each contender in its own process and reports the ratio and the noise line', async () => {
     const text = (await runMemoryRetryBench(1, 20_000)).join('\n');
-    for (const name of ['actorq', 'actorq again', 'actorq-retry']) expect(text).toMatch(new RegExp(`^  ${name} +[\\d.]+[kM]? msg/s`, 'm'));
+    for (const name of ['actorq', 'actorq again', 'actorq-retry', 'actorq-timeout']) expect(text).toMatch(new RegExp(`^  ${name} +[\\d.]+[kM]? msg/s`, 'm'));
     expect(Number(/actorq-retry\/actorq, median of per-round ratios: ([\d.]+)x/.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(Number(/actorq-timeout\/actorq, median of per-round ratios: ([\d.]+)x/.exec(text)?.[1])).toBeGreaterThan(0);
     expect(text).toMatch(/actorq again\/actorq \(same code, the harness's noise\): [\d.]+x/);
   }, 60_000);
 });
