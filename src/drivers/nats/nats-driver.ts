@@ -18,6 +18,8 @@ import { copyHeaders, encodeMessage } from './nats-codec.ts';
 import { sendConfirmed, type Outgoing, type PublishHost } from './nats-publish.ts';
 import { checkedDelay, classify } from './nats-errors.ts';
 import type { AsideTarget } from './nats-set-aside.ts';
+import type { QueueAdmin } from '../queue-admin.ts';
+import { natsAdmin } from './nats-admin.ts';
 import type { QueuePlace } from './nats-names.ts';
 import { NatsParking } from './nats-parking.ts';
 import { queueInfo } from './nats-info.ts';
@@ -61,6 +63,8 @@ export interface NatsDriverDeps {
 export class NatsDriver implements Driver {
   readonly id: string;
   readonly status$: Observable<DriverStatusEvent>;
+  /** Peek (a browse by stream sequence), purge and removal for operators (see `nats-admin.ts`). */
+  readonly admin: QueueAdmin;
   readonly #options: NatsDriverOptions;
   readonly #logger: Logger;
   readonly #connector: NatsConnector;
@@ -108,6 +112,16 @@ export class NatsDriver implements Driver {
       asideTarget: (place) => this.#asideTarget(place),
       sendCopy: (target, id, data, headers) => this.#sendCopy(target.name, target.subject, id, data, headers),
     };
+    this.admin = natsAdmin({
+      driverId: id,
+      place: (queueName) => {
+        this.#assertNotStopped();
+        return this.#declaredQueue(queueName).place;
+      },
+      session: () => this.#liveSession(Date.now() + this.#options.publish_timeout),
+      restore: (queueName) => this.#restore(queueName),
+      scrub: (e) => this.#connector.scrub(e),
+    });
   }
 
   /** Places the connection machine under the driver's actor (see `Driver.adopt`). */
