@@ -29,7 +29,15 @@
  *   the driver sets on every message (so a queue deleted behind its back
  *   fails the publish instead of dropping messages silently); the broker
  *   does more per mandatory message, so this is the raw figure for the same work.
+ * - broker CPU (only with ACTORQ_BENCH_BROKER_PID, the process ID of a
+ *   RabbitMQ on this machine, Linux): the broker's CPU time per message in
+ *   each timed phase, beside this process's. Publishing persistent
+ *   messages the broker spends several times the client's CPU per message,
+ *   and more per `mandatory` message, so it shows who sets the pace. It is
+ *   all of the broker's CPU (other clients' work included), in 10 ms ticks:
+ *   1 us a message at 10k messages.
  */
+import { readFileSync } from 'node:fs';
 import amqp from 'amqplib';
 import { AmqpDriver } from '../../src/drivers/amqp/amqp-driver.ts';
 import { amqpDriverSchema, amqpQueueOptionsSchema } from '../../src/drivers/amqp/amqp-options.ts';
@@ -55,10 +63,30 @@ function batch(count: number): Message[] {
   return Array.from({ length: count }, (_, i) => ({ id: `m${i}`, body: { n: i, task: 'x' }, headers: { timestamp: 1700000000 } }));
 }
 
-/** A timed run: messages per second, and this process's CPU time per message in microseconds. */
+/** A timed run: messages per second, and this process's and the broker's CPU time per message in microseconds. */
 interface Timing {
   rate: number;
   cpu: number;
+  broker: number;
+}
+
+/** The local broker process whose CPU time is measured, or 0 for none. */
+const BROKER_PID = Number(process.env['ACTORQ_BENCH_BROKER_PID'] ?? 0);
+/** Linux counts a process's CPU time in clock ticks of 1/100 s (USER_HZ). */
+const TICK_US = 10_000;
+
+/** The broker's CPU time so far in microseconds (user + system), NaN without a broker PID. */
+function brokerCpu(): number {
+  if (BROKER_PID === 0) return Number.NaN;
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${BROKER_PID}/stat`, 'utf8');
+  } catch (e) {
+    throw new Error(`ACTORQ_BENCH_BROKER_PID=${BROKER_PID}: cannot read /proc/${BROKER_PID}/stat (a broker process on this Linux machine?): ${(e as Error).message}`);
+  }
+  // The command name in parentheses may hold spaces; utime and stime are the 14th and 15th fields.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_US;
 }
 
 /**
@@ -68,11 +96,12 @@ interface Timing {
  */
 async function timed(count: number, fn: () => Promise<void>): Promise<Timing> {
   const cpu0 = process.cpuUsage();
+  const broker0 = brokerCpu();
   const start = process.hrtime.bigint();
   await fn();
   const ns = Number(process.hrtime.bigint() - start);
   const cpu = process.cpuUsage(cpu0);
-  return { rate: count / (ns / 1e9), cpu: (cpu.user + cpu.system) / count };
+  return { rate: count / (ns / 1e9), cpu: (cpu.user + cpu.system) / count, broker: (brokerCpu() - broker0) / count };
 }
 
 /** What a contender does in a trial: fill its queue (timed), then empty it (timed; a publish-only contender's queue is just deleted). */
@@ -137,7 +166,7 @@ function orderOf(t: number): Contender[] {
 }
 
 type Phase = 'publish' | 'consume';
-const NOT_RUN: Timing = { rate: Number.NaN, cpu: Number.NaN };
+const NOT_RUN: Timing = { rate: Number.NaN, cpu: Number.NaN, broker: Number.NaN };
 
 /** Runs one trial of `count` messages per contender in `order`, on queues named after `label`; returns each contender's timings. */
 async function trial(sides: Record<Contender, Side>, order: readonly Contender[], label: string, count: number, made: string[], del: (q: string) => Promise<void>): Promise<Record<Contender, Record<Phase, Timing>>> {
@@ -161,6 +190,7 @@ function quartiles(values: readonly number[]): string {
 
 /** Runs the comparison and returns printable lines. */
 export async function runAmqpBench(rounds = 3): Promise<string[]> {
+  brokerCpu(); // a wrong broker PID fails here, not after the trials
   const trials = rounds * TRIALS_PER_ROUND;
   const conn = await amqp.connect(URL);
   const ops = await conn.createChannel();
@@ -197,13 +227,15 @@ export async function runAmqpBench(rounds = 3): Promise<string[]> {
   const ratio = (a: Contender, b: Contender, f: Phase) => pairedRatio(rates(a, f), rates(b, f));
   const spread = (a: Contender, b: Contender, f: Phase) => quartiles(rates(a, f).map((x, i) => x / rates(b, f)[i]!));
   const x = (a: Contender, b: Contender, f: Phase) => `${ratio(a, b, f).toFixed(2)}x (middle half of trials ${spread(a, b, f)})`;
-  const cpu = (c: Contender, f: Phase) => `${median(runs[c][f].map((t) => t.cpu)).toFixed(1)} us`;
+  const cpu = (c: Contender, f: Phase, of: 'cpu' | 'broker' = 'cpu') => `${median(runs[c][f].map((t) => t[of])).toFixed(1)} us`;
+  const brokerLine = `  broker CPU per message (pid ${BROKER_PID}, median): consume actorq ${cpu('actorq', 'consume', 'broker')}, raw ${cpu('raw', 'consume', 'broker')}; publish actorq ${cpu('actorq', 'publish', 'broker')}, raw ${cpu('raw', 'publish', 'broker')}, raw again ${cpu('raw again', 'publish', 'broker')}, raw mandatory ${cpu('raw mandatory', 'publish', 'broker')}`;
   return [
     `amqp: ${trials} trials of ${COUNT} messages per contender (${rounds} rounds), concurrency ${CONCURRENCY}, prefetch ${PREFETCH}, durable classic queue; ratios are medians of per-trial ratios`,
     `  consume   actorq ${formatRate(m('actorq', 'consume')).padStart(14)}   raw amqplib (JSON decode + ack) ${formatRate(m('raw', 'consume')).padStart(14)}   actorq/raw ${x('actorq', 'raw', 'consume')}   (raw ack only ${formatRate(m('raw ack only', 'consume'))}, actorq/that ${ratio('actorq', 'raw ack only', 'consume').toFixed(2)}x)`,
     `  publish   actorq ${formatRate(m('actorq', 'publish')).padStart(14)}   raw amqplib ConfirmChannel       ${formatRate(m('raw', 'publish')).padStart(14)}   actorq/raw ${x('actorq', 'raw', 'publish')}   (raw mandatory ${formatRate(m('raw mandatory', 'publish'))}, actorq/that ${x('actorq', 'raw mandatory', 'publish')})`,
     `  noise (raw again/raw, same code): consume ${x('raw again', 'raw', 'consume')}, publish ${x('raw again', 'raw', 'publish')}`,
     `  this process's CPU per message (median): consume actorq ${cpu('actorq', 'consume')}, raw ${cpu('raw', 'consume')}, raw again ${cpu('raw again', 'consume')}; publish actorq ${cpu('actorq', 'publish')}, raw ${cpu('raw', 'publish')}, raw again ${cpu('raw again', 'publish')}, raw mandatory ${cpu('raw mandatory', 'publish')}`,
+    ...(BROKER_PID === 0 ? [] : [brokerLine]),
   ];
 }
 
