@@ -15,6 +15,8 @@ import { publishToSqs } from './sqs-publish.ts';
 import { setAside } from './sqs-set-aside.ts';
 import { isQueueMissing, isTransient } from './sqs-errors.ts';
 import type { UndecodableMessage } from './sqs-codec.ts';
+import type { QueueAdmin } from '../queue-admin.ts';
+import { sqsAdmin } from './sqs-admin.ts';
 
 /** Optional collaborators of an {@link SqsDriver}. */
 export interface SqsDriverDeps {
@@ -57,6 +59,8 @@ export class SqsDriver implements Driver {
   readonly #consumptions = new Set<SqsConsumption>();
   readonly #host: ConsumptionHost;
   #stopping: Promise<void> | undefined;
+  /** Peek (take-and-return), purge and removal for operators, by receive and delete (see `sqs-admin.ts`). */
+  readonly admin: QueueAdmin;
 
   /** @throws ConfigError when no region is given (entry field `region`, or AWS_REGION). */
   constructor(id: string, options: SqsDriverOptions, deps: SqsDriverDeps = {}) {
@@ -79,6 +83,12 @@ export class SqsDriver implements Driver {
       setAside: (queue: SqsQueue, m: UndecodableMessage) => setAside(this.#host, queue, m),
       forget: (c) => void this.#consumptions.delete(c),
     };
+    this.admin = sqsAdmin({
+      driverId: id,
+      logger: this.#logger,
+      queues: this.queues,
+      call: (op, queueName) => this.#call(op, this.#options.publish_timeout, queueName),
+    });
   }
 
   /** Places the connection machine under the driver's actor (see `Driver.adopt`). */
