@@ -20,12 +20,18 @@ Connects only the queue's driver; only ready messages are shown (not those
 in flight or waiting for a delay).
 
 How each driver reads:
-  memory, redis   a browse: nothing changes.
+  memory, redis,  a browse: nothing changes.
+  nats
   amqp            AMQP cannot read without taking: the messages are taken
                   (basic.get) and handed straight back in their order (nack
                   with requeue). They come back marked redelivered, a quorum
                   queue counts a delivery, and for that moment no consumer
                   gets them. Said on stderr each time.
+  sqs             SQS cannot read without taking either: the messages are
+                  received and handed back (visibility 0). SQS may deliver
+                  them in another order, and each receive counts against
+                  dead_letter.max_attempts and a redrive policy. Said on
+                  stderr each time.
   others          say that they do not support it (exit code 3).
 
 options:
@@ -52,7 +58,7 @@ exit codes: 0 printed, 1 the configuration is invalid or the backend failed,
       const of = info ? ` of ${info.ready} ready` : '';
       io.err(`${entries.length} message${entries.length === 1 ? '' : 's'}${of} at the head of ${queueId}`);
       if (admin.peekMode === 'take-and-return' && entries.length > 0) {
-        io.err('note: this driver cannot read without taking: these messages were taken and handed straight back in their order, and are now marked redelivered');
+        io.err(`note: this driver cannot read without taking: these messages were taken and ${admin.peekEffect ?? 'handed back'}`);
       }
       return EXIT.ok;
     });

@@ -131,6 +131,15 @@ export interface PublishOptions {
    * {@link QueueInfo.delayed} where the backend can count it.
    */
   readonly delayMs?: number;
+  /**
+   * For backends that drop a second publish of the same message ID within
+   * a window (NATS JetStream's `Nats-Msg-Id`, SQS FIFO's deduplication ID):
+   * the key they compare instead of the ID. Given when a publish stores a
+   * new copy of a message under its old ID on purpose (a dead-letter
+   * replay), so that the copy is not taken for the original and dropped.
+   * Only with a single message; other backends ignore it.
+   */
+  readonly dedupeKey?: string;
 }
 
 /** Options for {@link Driver.consume}. */

@@ -29,6 +29,13 @@ export interface QueueAdmin {
    */
   readonly peekMode: 'browse' | 'take-and-return';
 
+  /**
+   * With `take-and-return`: what a peek did to the messages it took, in a
+   * phrase that follows "these messages were taken and" (the CLI says it
+   * after each peek), e.g. that they came back marked redelivered.
+   */
+  readonly peekEffect?: string;
+
   /** Up to `limit` messages from the head of the queue (the next to be delivered), in order, without consuming them. */
   peek(queueName: string, limit: number): Promise<readonly StoredEntry[]>;
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { QueueEntry } from '../config/entry-types.ts';
 import type { QueueAdmin, StoredEntry, VisitOutcome } from '../drivers/queue-admin.ts';
 import { ActorqError } from '../errors/actorq-error.ts';
@@ -90,7 +91,9 @@ export interface ReplayReport {
  * a copy (same ID, body and headers, with `attempts` and the dead-letter
  * headers removed, so it gets its full `max_attempts` again) is published
  * to its target and confirmed by the backend, and only then is the dead
- * letter removed. Interrupted at any point, a letter is in the dead-letter
+ * letter removed. The copy carries a deduplication key of its own, so a
+ * backend that drops a repeated message ID within a window (JetStream,
+ * SQS FIFO) stores it even when its original was published moments ago. Interrupted at any point, a letter is in the dead-letter
  * queue, in its target, or (between the two steps) in both: at least once,
  * never lost.
  *
@@ -113,6 +116,8 @@ export async function replayDeadLetters(session: OpsSession, admin: QueueAdmin, 
     return 'keep';
   };
   let count = 0;
+  /** Tells this replay's copies apart from an earlier replay's of the same letters. */
+  const replayId = randomUUID();
   let error: unknown;
   const bound = await visitBound(binding.driver.info(binding.declaration.name), options.limit);
   let walk;
@@ -126,7 +131,11 @@ export async function replayDeadLetters(session: OpsSession, admin: QueueAdmin, 
       if (target === undefined) return skip('no x_original_queue naming a configured queue (use --to)');
       await session.queue(target);
       try {
-        await session.publisher.publish(target, entry.message.body, { id: entry.message.id, headers: replayHeaders(entry.message.headers) });
+        // A key of its own: backends that drop repeated IDs (JetStream, SQS FIFO) would
+        // otherwise take the copy for its original, published under the same ID
+        // minutes ago, and drop it, and the letter would then be removed.
+        const dedupeKey = `${entry.message.id}~replay~${replayId}~${count}`;
+        await session.publisher.publish(target, entry.message.body, { id: entry.message.id, headers: replayHeaders(entry.message.headers), dedupeKey });
       } catch (e) {
         // Refused before anything was stored: this letter cannot go there; the others still can.
         if (e instanceof ActorqError && (e.code === 'INVALID_MESSAGE' || e.code === 'MESSAGE_TOO_LARGE')) return skip(`refused by ${target}: ${e.message}`);

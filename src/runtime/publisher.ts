@@ -1,5 +1,6 @@
 import type { QueueBinding } from './runtime-wiring.ts';
 import { NotFoundError } from '../errors/not-found-error.ts';
+import { InvalidMessageError } from '../errors/message-errors.ts';
 import { OutgoingMessage } from '../message/outgoing-message.ts';
 import { assertSize, checkBody, copyHeaders, DEFAULT_MAX_MESSAGE_SIZE, headersBoundOf } from '../message/validate-message.ts';
 import { DEFAULT_HEADERS_BOUND } from '../message/json-size.ts';
@@ -17,6 +18,14 @@ export interface PublishCallOptions {
   readonly headers?: Readonly<Record<string, unknown>>;
   /** Message ID; a UUID v4 is made when absent. Only for single publishes. */
   readonly id?: string;
+  /**
+   * What a backend that drops repeated message IDs compares instead of the
+   * ID (NATS JetStream `Nats-Msg-Id`, SQS FIFO deduplication ID): a second
+   * publish with the same key within the backend's window is stored once.
+   * Give a fresh one to store a new copy of a message under its old `id`
+   * (a replay). A non-empty string; only for single publishes.
+   */
+  readonly dedupeKey?: string;
   /** Abandons a publish still waiting for room in a full queue. */
   readonly signal?: AbortSignal;
   /**
@@ -71,6 +80,7 @@ export class Publisher {
     if (!binding) return Promise.reject(new NotFoundError('queue', queueId));
     try {
       if (options === undefined) return this.#publishPlain(queueId, binding, body);
+      if (options.dedupeKey !== undefined) checkDedupeKey(options.dedupeKey, queueId);
       const bound = checkBody(body, queueId);
       const now = unixSeconds();
       const delay = options === undefined ? undefined : publishDelay(options.delay, options.headers, queueId);
@@ -87,6 +97,10 @@ export class Publisher {
     const binding = this.#queues()?.get(queueId);
     if (!binding) return Promise.reject(new NotFoundError('queue', queueId));
     try {
+      if (options?.dedupeKey !== undefined) {
+        // One key for many messages would have the backend keep only the first.
+        throw new InvalidMessageError(`publish to ${queueId}: dedupeKey is only for single publishes, not publishBatch`);
+      }
       const now = unixSeconds();
       const messages: Message[] = new Array(bodies.length);
       const delay = options === undefined ? undefined : publishDelay(options.delay, options.headers, queueId);
@@ -183,7 +197,11 @@ export class Publisher {
 /** What the driver gets: the caller's options as they are, unless a delay must be passed on. */
 function driverOptions(options: PublishCallOptions | undefined, delay: PublishDelay | undefined): PublishOptions | undefined {
   if (delay === undefined || delay.delayMs === 0) return options;
-  return { signal: options?.signal, delayMs: delay.delayMs };
+  return { signal: options?.signal, delayMs: delay.delayMs, dedupeKey: options?.dedupeKey };
+}
+
+function checkDedupeKey(key: unknown, queueId: string): void {
+  if (typeof key !== 'string' || key === '') throw new InvalidMessageError(`publish to ${queueId}: dedupeKey must be a non-empty string, got ${JSON.stringify(key) ?? String(key)}`);
 }
 
 /**

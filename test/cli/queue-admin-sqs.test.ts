@@ -1,7 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { startFauxqs } from '../support/fauxqs-server.ts';
-import { deleteQueue, makeDriver, plainClient, queueUrl } from '../drivers/sqs/sqs-test-env.ts';
+import { deleteQueue, makeDriver, plainClient, queueUrl, TEST_KEY_ID, TEST_SECRET } from '../drivers/sqs/sqs-test-env.ts';
+import { main } from '../../src/cli/main.ts';
 import { eventually, uniqueQueueName } from '../drivers/conformance-helpers.ts';
 import { describeQueueAdmin, ids, msg, type AdminTarget } from './queue-admin-suite.ts';
 import type { SqsDriver } from '../../src/drivers/sqs/sqs-driver.ts';
@@ -170,5 +174,30 @@ describe('sqs admin: what SQS adds', { timeout: 30_000 }, () => {
     await expect(driver.admin.peek(q.name, 1)).rejects.toBeInstanceOf(NotFoundError);
     await expect(driver.admin.purge(q.name)).rejects.toBeInstanceOf(NotFoundError);
     await expect(driver.admin.removeEach(q.name, 1, async () => 'keep')).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('actorq peek on sqs (no CLI change)', { timeout: 30_000 }, () => {
+  it('prints the messages and says what taking them did on SQS', async () => {
+    const name = uniqueQueueName('admin-sqs-cli');
+    const dir = mkdtempSync(join(tmpdir(), 'actorq-sqs-peek-'));
+    const config = join(dir, 'ops.yaml');
+    writeFileSync(
+      config,
+      `namespace: app\nentries:\n  - { name: broker, kind: queue.driver.sqs, region: us-east-1, endpoint: "${endpoint}", access_key_id: ${TEST_KEY_ID}, secret_access_key: ${TEST_SECRET} }\n  - { name: tasks, kind: queue.queue, driver: app:broker, queue_name: ${name} }\n`,
+    );
+    let out = '';
+    let err = '';
+    const io = { out: (t: string) => void (out += `${t}\n`), err: (t: string) => void (err += `${t}\n`) };
+    try {
+      expect(await main(['publish', config, 'app:tasks', '{"n":1}'], io)).toBe(0);
+      expect(await main(['peek', config, 'app:tasks', '-n', '5'], io)).toBe(0);
+      expect(out).toMatch(/"body":\{"n":1\}/);
+      expect(err).toContain("cannot read without taking: these messages were taken and handed back at once; SQS may deliver them in another order, and each one's receive count rose by one");
+      expect(err).not.toContain('marked redelivered');
+    } finally {
+      await deleteQueue(endpoint, name);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -70,6 +70,7 @@ export function amqpAdmin(host: AmqpAdminHost): QueueAdmin {
 
   return {
     peekMode: 'take-and-return',
+    peekEffect: 'handed straight back in their order, and are now marked redelivered',
 
     peek(queueName, limit) {
       return withChannel(queueName, 'peek at', async (ch) => {

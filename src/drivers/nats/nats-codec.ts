@@ -17,14 +17,18 @@ export interface EncodedMessage {
  * A message as this driver stores it: the body as JSON (UTF-8), each header
  * as a NATS header (see `nats-header-codec.ts`), and the ID as
  * `Nats-Msg-Id`, so JetStream drops a second publish of the same ID within
- * the stream's `duplicate_window`. With `due` (ms since the epoch), the
- * message is delayed: consumers that see it early hand it back until then.
+ * the stream's `duplicate_window`, unless `dedupeKey` is given: JetStream
+ * then compares that, and the ID goes by `Actorq-Id`. With `due` (ms since
+ * the epoch), the message is delayed: consumers that see it early hand it
+ * back until then.
  *
  * @throws InvalidMessageError for a body JSON cannot encode.
  */
-export function encodeMessage(message: Message, queueName: string, due = 0): EncodedMessage {
+export function encodeMessage(message: Message, queueName: string, due = 0, dedupeKey?: string): EncodedMessage {
   const json = jsonBodyText(message.body, `publish to ${queueName}`);
   const id = message.id;
+  // With a key of its own the ID goes by `Actorq-Id`, as on a copy: JetStream compares the key.
+  if (dedupeKey !== undefined) return { data: json, headers: headersFor(id, dedupeKey, message.headers, due, true) };
   return { data: json, headers: headersFor(id, plainId(id) ? id : undefined, message.headers, due) };
 }
 

@@ -5,6 +5,7 @@ import type { MsgHdrs } from '@nats-io/transport-node';
 import type { ConsumeOptions, Driver, DriverStatusEvent, PublishOptions, QueueDeclaration, QueueInfo } from '../driver.ts';
 import type { Headers, Message } from '../../message/message.ts';
 import { NotFoundError } from '../../errors/not-found-error.ts';
+import { InvalidMessageError } from '../../errors/message-errors.ts';
 import { AbortedError, DriverUnavailableError } from '../../errors/lifecycle-errors.ts';
 import { ActorqError } from '../../errors/actorq-error.ts';
 import { silentLogger, type Logger } from '../../util/logger.ts';
@@ -185,11 +186,15 @@ export class NatsDriver implements Driver {
     if (messages.length === 0) return;
     const delay = checkedDelay(options?.delayMs, `publish to ${queueName}`);
     const due = delay > 0 ? Date.now() + delay : 0;
+    const dedupeKey = options?.dedupeKey;
+    if (dedupeKey !== undefined && messages.length > 1) {
+      throw new InvalidMessageError(`publish to ${queueName}: a dedupeKey is for one message, got ${messages.length}`);
+    }
     // Encoded first: a body that cannot be encoded stores nothing of the batch.
     const outgoing: Outgoing[] = new Array(messages.length);
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
-      outgoing[i] = { id: m.id, encoded: encodeMessage(m, queueName, due) };
+      outgoing[i] = { id: m.id, encoded: encodeMessage(m, queueName, due, dedupeKey) };
     }
     await this.#send(queueName, q.place.subject, outgoing, options?.signal);
   }

@@ -67,6 +67,7 @@ export const SQS_ADMIN_TUNING: SqsAdminTuning = { visibilitySeconds: 30, waitSec
 export function sqsAdmin(host: SqsAdminHost, tuning: SqsAdminTuning = SQS_ADMIN_TUNING): QueueAdmin {
   return {
     peekMode: 'take-and-return',
+    peekEffect: "handed back at once; SQS may deliver them in another order, and each one's receive count rose by one (it counts against dead_letter.max_attempts and a redrive policy)",
 
     async peek(queueName, limit) {
       const queue = host.queues.require(queueName);

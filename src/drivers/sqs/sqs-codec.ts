@@ -47,11 +47,13 @@ export function encodeBody(body: unknown, where: string): string {
  *
  * @param delaySeconds the publish's own delay, already in SQS's range.
  * @param due end (Unix ms) of a delay longer than SQS's 15 minutes.
+ * @param dedupeKey the publish's own deduplication key (FIFO targets): it
+ *   wins over the `sqs.deduplication_id` header and the message ID.
  * @throws InvalidMessageError for a body JSON cannot hold, a header SQS
  *   cannot store, too many headers (`header_overflow: error`), a bad
  *   `sqs.*` value, or a FIFO message without a group ID.
  */
-export function encodePublish(message: Message, index: number, target: QueueTarget, delaySeconds: number, due?: number): SendMessageBatchRequestEntry {
+export function encodePublish(message: Message, index: number, target: QueueTarget, delaySeconds: number, due?: number, dedupeKey?: string): SendMessageBatchRequestEntry {
   const where = `publish to ${target.name}`;
   const headers = message.headers;
   const internal: Record<string, MessageAttributeValue> = { [ID_ATTRIBUTE]: encodeValue(message.id) };
@@ -71,6 +73,8 @@ export function encodePublish(message: Message, index: number, target: QueueTarg
     if (entry.MessageGroupId === undefined) throw new InvalidMessageError(`${where}: a FIFO queue needs header "${GROUP_HEADER}" (a non-empty string)`);
     if (delay > 0) throw new InvalidMessageError(`${where}: SQS FIFO queues take no per-message delay (header ${DELAY_HEADER} or a delayed publish)`);
     // The message ID as deduplication ID: a publish retried after a lost reply stores nothing twice.
+    // A publish's own key comes first: it stores a new copy under an old ID on purpose (a replay).
+    if (dedupeKey !== undefined) entry.MessageDeduplicationId = dedupIdOf(dedupeKey);
     entry.MessageDeduplicationId ??= dedupIdOf(message.id);
   } else if (delay > 0) entry.DelaySeconds = delay;
   return entry;

@@ -141,7 +141,7 @@ export class SqsDriver implements Driver {
     this.#assertNotStopped();
     const queue = this.queues.require(queueName);
     if (messages.length === 0) return;
-    await publishToSqs({ driverId: this.id, connection: this.connection, publishTimeout: this.#options.publish_timeout }, queue, messages, options?.delayMs ?? 0, options?.signal);
+    await publishToSqs({ driverId: this.id, connection: this.connection, publishTimeout: this.#options.publish_timeout }, queue, messages, options?.delayMs ?? 0, options?.signal, options?.dedupeKey);
   }
 
   /** `options.driverOptions` (a consumer's `driver_options.sqs`) may set its own `visibility_timeout` and `wait_time`. */

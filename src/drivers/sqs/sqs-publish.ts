@@ -64,10 +64,11 @@ export function delayPlan(delayMs: number, now = Date.now()): { seconds: number;
  * entries go again, and the error names exactly the messages SQS refused.
  * Messages stored before a failure stay stored.
  */
-export async function publishToSqs(host: PublishHost, queue: SqsQueue, messages: readonly Message[], delayMs: number, signal: AbortSignal | undefined): Promise<void> {
+export async function publishToSqs(host: PublishHost, queue: SqsQueue, messages: readonly Message[], delayMs: number, signal: AbortSignal | undefined, dedupeKey?: string): Promise<void> {
   const where = `publish to ${queue.name}`;
+  if (dedupeKey !== undefined && messages.length > 1) throw new InvalidMessageError(`${where}: a dedupeKey is for one message, got ${messages.length}`);
   const plan = delayPlan(checkedDelay(delayMs, where));
-  const entries = messages.map((m, i) => encodePublish(m, i, queue, plan.seconds, plan.due));
+  const entries = messages.map((m, i) => encodePublish(m, i, queue, plan.seconds, plan.due, dedupeKey));
   for (const chunk of chunks(entries)) await sendChunk(host, queue, chunk, messages, signal);
 }
 
