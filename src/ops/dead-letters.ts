@@ -93,9 +93,9 @@ export interface ReplayReport {
  * to its target and confirmed by the backend, and only then is the dead
  * letter removed. The copy carries a deduplication key of its own, so a
  * backend that drops a repeated message ID within a window (JetStream,
- * SQS FIFO) stores it even when its original was published moments ago. Interrupted at any point, a letter is in the dead-letter
- * queue, in its target, or (between the two steps) in both: at least once,
- * never lost.
+ * SQS FIFO) stores it even when its original was published moments ago.
+ * Interrupted at any point, a letter is in the dead-letter queue, in its
+ * target, or (between the two steps) in both: at least once, never lost.
  *
  * Left in place (counted in `skipped`): entries that are not messages or
  * were set aside as undecodable (they never were messages a handler could
