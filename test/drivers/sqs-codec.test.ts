@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Message as SqsMessage } from '@aws-sdk/client-sqs';
 import { decodeAttributes, encodeAttributes, formatNumber, storableJson, STEERING_HEADERS } from '../../src/drivers/sqs/sqs-attributes.ts';
 import { decodeReceived, encodeCopy, encodePublish, UndecodableMessage } from '../../src/drivers/sqs/sqs-codec.ts';
@@ -182,5 +182,42 @@ describe('sqs receive order', () => {
     expect(out).toEqual([[1], [2], [4]]);
     order.finish(c, [3]);
     expect(out).toEqual([[1], [2], [4], [3]]);
+  });
+
+  it('a later call that found a backlog waits for an earlier one up to twice its own round trip (a busy process reads late)', () => {
+    vi.useFakeTimers();
+    try {
+      let now = 0;
+      const out: number[][] = [];
+      const order = new ReceiveOrder<number>((batch) => void out.push(batch), 20, () => now);
+      const [a, b] = [order.open(), order.open()];
+      now = 300;
+      order.finish(b, [2], true);
+      vi.advanceTimersByTime(100);
+      // The fixed 20 ms hold would have let [2] go before [1] here.
+      expect(out).toEqual([]);
+      order.finish(a, [1], true);
+      expect(out).toEqual([[1], [2]]);
+      // Capped: a call that took 5 s waits one second, not ten.
+      const [c, d] = [order.open(), order.open()];
+      now += 5000;
+      order.finish(d, [4], true);
+      vi.advanceTimersByTime(999);
+      expect(out).toEqual([[1], [2]]);
+      vi.advanceTimersByTime(1);
+      expect(out).toEqual([[1], [2], [4]]);
+      // A call that met an empty queue (fewer than asked) waits only the short hold.
+      const e = order.open();
+      const f = order.open();
+      now += 300;
+      order.finish(f, [6], false);
+      vi.advanceTimersByTime(20);
+      expect(out).toEqual([[1], [2], [4], [6]]);
+      order.finish(c, [3]);
+      order.finish(e, [5]);
+      expect(out).toEqual([[1], [2], [4], [6], [3], [5]]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

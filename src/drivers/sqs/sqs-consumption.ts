@@ -296,7 +296,7 @@ export class SqsConsumption implements Consumption {
       return;
     }
     if (this.#held.size > 0) this.#heartbeat.start();
-    this.#order.finish(slot, batch);
+    this.#order.finish(slot, batch, messages.length === n);
   }
 
   /** Hands out a finished receive's messages; after a cancel (they waited for an earlier receive) they go back instead. */

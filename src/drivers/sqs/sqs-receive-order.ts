@@ -2,55 +2,82 @@
 export interface ReceiveSlot<T> {
   done: boolean;
   batch: T[] | undefined;
+  /** When the call was issued (`performance.now()`). */
+  readonly issuedAt: number;
 }
+
+/** The longest a call that found a backlog waits for an earlier one. */
+const MAX_BACKLOG_HOLD_MS = 1000;
 
 /**
  * Hands out the messages of concurrent receive calls in the order the
- * calls were issued, so a backlog comes out in the order SQS gave it. A
- * call that finished while an earlier one is still out (a long poll on a
- * queue that ran dry) waits at most `holdMs` for it: order is worth a few
- * milliseconds, not the length of a poll. @internal
+ * calls were issued, so a backlog comes out in the order SQS gave it.
+ *
+ * A call that finished while an earlier one is still out waits for it, but
+ * not for the length of a poll: an earlier call may be a long poll on a
+ * queue that ran dry. How long depends on what the finished call saw. One
+ * that brought fewer messages than it asked for met an empty queue: it
+ * waits `holdMs`. One that brought all it asked for met a backlog, so the
+ * earlier call found messages too and is only slower on the way back (a
+ * busy process reads responses late): it waits twice its own round trip,
+ * at least `holdMs`, at most a second. @internal
  */
 export class ReceiveOrder<T> {
   readonly #emit: (batch: T[]) => void;
   readonly #holdMs: number;
+  readonly #now: () => number;
   #slots: ReceiveSlot<T>[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the pending timer fires (`#now()` time). */
+  #timerAt = 0;
 
-  /** `emit` gets each finished call's non-empty batch. */
-  constructor(emit: (batch: T[]) => void, holdMs: number) {
+  /** `emit` gets each finished call's non-empty batch; `now` is the clock (tests pass their own). */
+  constructor(emit: (batch: T[]) => void, holdMs: number, now: () => number = () => performance.now()) {
     this.#emit = emit;
     this.#holdMs = holdMs;
+    this.#now = now;
   }
 
   /** A place in line for a call about to be issued. */
   open(): ReceiveSlot<T> {
-    const slot: ReceiveSlot<T> = { done: false, batch: undefined };
+    const slot: ReceiveSlot<T> = { done: false, batch: undefined, issuedAt: this.#now() };
     this.#slots.push(slot);
     return slot;
   }
 
-  /** A call finished (`batch` undefined when it failed or brought nothing to hand out). */
-  finish(slot: ReceiveSlot<T>, batch: T[] | undefined): void {
+  /**
+   * A call finished: `batch` is undefined when it failed or brought nothing
+   * to hand out; `backlog` says it brought every message it asked for.
+   */
+  finish(slot: ReceiveSlot<T>, batch: T[] | undefined, backlog = false): void {
     slot.done = true;
     slot.batch = batch;
     const slots = this.#slots;
     while (slots.length > 0 && slots[0]!.done) this.#out(slots.shift()!);
-    if (slots.length > 1 && !this.#timer && slots.some((s) => s.done)) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.flush();
-      }, this.#holdMs);
-    }
+    if (slots.length === 0) return this.#cancelTimer();
+    if (!slot.batch || slots[0] === slot) return;
+    const now = this.#now();
+    const hold = backlog ? Math.min(MAX_BACKLOG_HOLD_MS, Math.max(this.#holdMs, 2 * (now - slot.issuedAt))) : this.#holdMs;
+    if (this.#timer && this.#timerAt >= now + hold) return;
+    this.#cancelTimer();
+    this.#timerAt = now + hold;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.flush();
+    }, hold);
   }
 
   /** Hands out every finished call now; those still out keep their place. */
   flush(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#cancelTimer();
     const slots = this.#slots;
     for (const s of slots) if (s.done) this.#out(s);
     this.#slots = slots.filter((s) => !s.done);
+  }
+
+  #cancelTimer(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   #out(slot: ReceiveSlot<T>): void {
