@@ -220,4 +220,29 @@ describe('sqs receive order', () => {
       vi.useRealTimers();
     }
   });
+
+  it('a hold that ended with its head does not cut short the next one', () => {
+    vi.useFakeTimers();
+    try {
+      let now = 0;
+      const out: number[][] = [];
+      const order = new ReceiveOrder<number>((batch) => void out.push(batch), 20, () => now);
+      const [a, b] = [order.open(), order.open()];
+      order.finish(b, [2]);
+      now = 15;
+      vi.advanceTimersByTime(15);
+      order.finish(a, [1]);
+      const [c, d] = [order.open(), order.open()];
+      now = 18;
+      vi.advanceTimersByTime(3);
+      order.finish(d, [4]);
+      // 20 ms after b: b's timer, had it been kept, would hand out [4] here.
+      vi.advanceTimersByTime(2);
+      expect(out).toEqual([[1], [2]]);
+      order.finish(c, [3]);
+      expect(out).toEqual([[1], [2], [3], [4]]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

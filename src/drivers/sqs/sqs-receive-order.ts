@@ -4,6 +4,8 @@ export interface ReceiveSlot<T> {
   batch: T[] | undefined;
   /** When the call was issued (`performance.now()`). */
   readonly issuedAt: number;
+  /** Once finished: until when it waits for earlier calls. */
+  releaseAt: number;
 }
 
 /** The longest a call that found a backlog waits for an earlier one. */
@@ -40,7 +42,7 @@ export class ReceiveOrder<T> {
 
   /** A place in line for a call about to be issued. */
   open(): ReceiveSlot<T> {
-    const slot: ReceiveSlot<T> = { done: false, batch: undefined, issuedAt: this.#now() };
+    const slot: ReceiveSlot<T> = { done: false, batch: undefined, issuedAt: this.#now(), releaseAt: 0 };
     this.#slots.push(slot);
     return slot;
   }
@@ -52,19 +54,27 @@ export class ReceiveOrder<T> {
   finish(slot: ReceiveSlot<T>, batch: T[] | undefined, backlog = false): void {
     slot.done = true;
     slot.batch = batch;
+    const now = this.#now();
+    slot.releaseAt = now + (backlog ? Math.min(MAX_BACKLOG_HOLD_MS, Math.max(this.#holdMs, 2 * (now - slot.issuedAt))) : this.#holdMs);
     const slots = this.#slots;
     while (slots.length > 0 && slots[0]!.done) this.#out(slots.shift()!);
-    if (slots.length === 0) return this.#cancelTimer();
-    if (!slot.batch || slots[0] === slot) return;
-    const now = this.#now();
-    const hold = backlog ? Math.min(MAX_BACKLOG_HOLD_MS, Math.max(this.#holdMs, 2 * (now - slot.issuedAt))) : this.#holdMs;
-    if (this.#timer && this.#timerAt >= now + hold) return;
+    // Re-timed on every finish from the calls still waiting: a timer set for
+    // calls already out would cut short the hold of the next ones.
+    this.#arm(now);
+  }
+
+  /** Times the hand-out of calls waiting behind the head: when the last one's hold ends. */
+  #arm(now: number): void {
+    let until = -1;
+    for (const s of this.#slots) if (s.done && s.batch && s.batch.length > 0 && s.releaseAt > until) until = s.releaseAt;
+    if (until < 0) return this.#cancelTimer();
+    if (this.#timer && this.#timerAt === until) return;
     this.#cancelTimer();
-    this.#timerAt = now + hold;
+    this.#timerAt = until;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.flush();
-    }, hold);
+    }, until - now);
   }
 
   /** Hands out every finished call now; those still out keep their place. */
