@@ -184,65 +184,68 @@ describe('sqs receive order', () => {
     expect(out).toEqual([[1], [2], [4], [3]]);
   });
 
-  it('a later call that found a backlog waits for an earlier one up to twice its own round trip (a busy process reads late)', () => {
-    vi.useFakeTimers();
-    try {
-      let now = 0;
-      const out: number[][] = [];
-      const order = new ReceiveOrder<number>((batch) => void out.push(batch), 20, () => now);
+  it('a later call that found a backlog waits for an earlier one up to twice its own round trip (a busy process reads late)', () =>
+    onFakeClock(({ order, out, advance }) => {
       const [a, b] = [order.open(), order.open()];
-      now = 300;
+      advance(300);
       order.finish(b, [2], true);
-      vi.advanceTimersByTime(100);
+      advance(100);
       // The fixed 20 ms hold would have let [2] go before [1] here.
       expect(out).toEqual([]);
       order.finish(a, [1], true);
       expect(out).toEqual([[1], [2]]);
       // Capped: a call that took 5 s waits one second, not ten.
       const [c, d] = [order.open(), order.open()];
-      now += 5000;
+      advance(5000);
       order.finish(d, [4], true);
-      vi.advanceTimersByTime(999);
+      advance(999);
       expect(out).toEqual([[1], [2]]);
-      vi.advanceTimersByTime(1);
+      advance(1);
       expect(out).toEqual([[1], [2], [4]]);
       // A call that met an empty queue (fewer than asked) waits only the short hold.
-      const e = order.open();
-      const f = order.open();
-      now += 300;
+      const [e, f] = [order.open(), order.open()];
+      advance(300);
       order.finish(f, [6], false);
-      vi.advanceTimersByTime(20);
+      advance(20);
       expect(out).toEqual([[1], [2], [4], [6]]);
       order.finish(c, [3]);
       order.finish(e, [5]);
       expect(out).toEqual([[1], [2], [4], [6], [3], [5]]);
-    } finally {
-      vi.useRealTimers();
-    }
-  });
+    }));
 
-  it('a hold that ended with its head does not cut short the next one', () => {
-    vi.useFakeTimers();
-    try {
-      let now = 0;
-      const out: number[][] = [];
-      const order = new ReceiveOrder<number>((batch) => void out.push(batch), 20, () => now);
+  it('a hold that ended with its head does not cut short the next one', () =>
+    onFakeClock(({ order, out, advance }) => {
       const [a, b] = [order.open(), order.open()];
       order.finish(b, [2]);
-      now = 15;
-      vi.advanceTimersByTime(15);
+      advance(15);
       order.finish(a, [1]);
       const [c, d] = [order.open(), order.open()];
-      now = 18;
-      vi.advanceTimersByTime(3);
+      advance(3);
       order.finish(d, [4]);
       // 20 ms after b: b's timer, had it been kept, would hand out [4] here.
-      vi.advanceTimersByTime(2);
+      advance(2);
       expect(out).toEqual([[1], [2]]);
       order.finish(c, [3]);
       expect(out).toEqual([[1], [2], [3], [4]]);
-    } finally {
-      vi.useRealTimers();
-    }
-  });
+    }));
 });
+
+/** Runs `test` with a 20 ms {@link ReceiveOrder} whose clock and timers move only by `advance`. */
+function onFakeClock(test: (t: { order: ReceiveOrder<number>; out: number[][]; advance(ms: number): void }) => void): void {
+  vi.useFakeTimers();
+  try {
+    let now = 0;
+    const out: number[][] = [];
+    const order = new ReceiveOrder<number>((batch) => void out.push(batch), 20, () => now);
+    test({
+      order,
+      out,
+      advance(ms) {
+        now += ms;
+        vi.advanceTimersByTime(ms);
+      },
+    });
+  } finally {
+    vi.useRealTimers();
+  }
+}
