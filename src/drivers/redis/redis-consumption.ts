@@ -14,6 +14,12 @@ import { AckBatcher, type AckBatch } from './redis-ack-batcher.ts';
 import { quarantine } from './redis-quarantine.ts';
 import { checkedDelay } from './redis-publish.ts';
 
+/**
+ * Fetches one consumer keeps out at once. Two let Redis work on the next
+ * batch while this process handles the current one.
+ */
+export const MAX_FETCHES_IN_FLIGHT = 2;
+
 /** Where a consumption is in its life. `starting`: checking the queue exists and registering. */
 type ConsumptionPhase = 'starting' | 'active' | 'cancelled';
 
@@ -22,18 +28,21 @@ type ConsumptionPhase = 'starting' | 'active' | 'cancelled';
  *
  * Fetching: one `aqFetch` script call moves up to the free credit from the
  * ready list into this consumer's processing hash and returns the
- * messages; only one fetch is in flight at a time. Between fetches a
- * {@link ReadyWatch} says whether there may be more (no polling).
+ * messages, after removing the acks collected so far (they ride on it).
+ * Its credit is reserved when it goes out, so fetches in flight never ask
+ * for more than was granted. Between fetches a {@link ReadyWatch} says
+ * whether there may be more (no polling).
  *
- * Turns: acks and returned credit are not acted on at once but once per
- * event-loop turn, when the messages of the last batch have run. Then one
- * script call removes the turn's acks and fetches the next batch, as large
- * as the credit returned meanwhile (a whole window for fast handlers): one
- * round trip per batch instead of a fetch per half window plus an `HDEL`.
- * The wait is less than one event-loop iteration, and the fetch then leaves
- * at once (it skips the client's automatic pipeline). Acks that cannot ride
- * on a fetch (no credit, queue empty, a fetch in flight) go out alone in
- * the same turn.
+ * Pipelining: credit coming back goes out at once as the next fetch while
+ * fewer than {@link MAX_FETCHES_IN_FLIGHT} are out. With a pool returning
+ * credit in halves of its window, Redis runs the script for the next half
+ * while the handlers work through the rest of this one, instead of the two
+ * taking turns. Redis runs the fetches in the order sent and the replies
+ * come back in that order, so messages keep the queue's order.
+ *
+ * Turns: acks that no fetch took (no credit, queue empty, fetches out) go
+ * once per event-loop turn, with a fetch when one can go, else alone (one
+ * `HDEL`).
  *
  * Liveness: a heartbeat (`redis-heartbeat.ts`) keeps this consumer's claim
  * on what it holds. If a fetch reply is lost with the connection, the
@@ -62,8 +71,10 @@ export class RedisConsumption implements Consumption {
   #lastToken = 0;
   #settings: QueueSettings | undefined;
   #phase: ConsumptionPhase = 'starting';
+  /** Credit granted and not yet reserved by a fetch. */
   #credit = 0;
-  #fetching: Promise<void> | undefined;
+  /** Fetches sent and not finished. */
+  readonly #fetches = new Set<Promise<void>>();
   /** A turn (see {@link RedisConsumption.#turn}) is scheduled. */
   #turnQueued = false;
   readonly #ready = new ReadyWatch(() => this.#pump());
@@ -100,7 +111,10 @@ export class RedisConsumption implements Consumption {
   request(credit: number): void {
     if (this.#phase === 'cancelled' || credit <= 0) return;
     this.#credit += credit;
-    this.#pump();
+    // At once rather than in the turn: the handlers still running this
+    // batch keep the process busy while Redis fetches the next.
+    if (this.#canFetch()) this.#sendFetch(this.#acks.take());
+    else this.#pump();
   }
 
   ack(delivery: Delivery): Promise<void> {
@@ -147,7 +161,7 @@ export class RedisConsumption implements Consumption {
     this.#ready.stopRecheck();
     this.#subject.complete();
     // A fetch still in flight releases what it brings back (see #fetch).
-    await this.#fetching;
+    await Promise.all(this.#fetches);
     await this.#driver.settle((c) => c.zrem(this.#keys.consumers, this.key)).catch(() => {});
     this.#maybeLeave();
     await this.#leaving;
@@ -210,12 +224,30 @@ export class RedisConsumption implements Consumption {
   readonly #turn = (): void => {
     this.#turnQueued = false;
     const acks = this.#acks.take();
-    if (this.#phase !== 'active' || this.#fetching || this.#credit <= 0 || !this.#ready.maybeReady || !this.#driver.connection.connected) {
-      // Not connected: resume() pumps again; the acks wait for the connection in settle().
-      if (acks) this.#sendAcks(acks);
-      return;
-    }
-    this.#fetching = this.#fetch(acks)
+    if (this.#canFetch()) this.#sendFetch(acks);
+    // Not connected: resume() pumps again; the acks wait for the connection in settle().
+    else if (acks) this.#sendAcks(acks);
+  };
+
+  /**
+   * Whether a fetch may go out now. After a fetch without a reply, only
+   * when none is out: the check of the processing hash that comes first
+   * must not take a batch still on its way here for a stray.
+   */
+  #canFetch(): boolean {
+    const out = this.#fetches.size;
+    return (
+      this.#phase === 'active' &&
+      out < MAX_FETCHES_IN_FLIGHT &&
+      !(this.#uncertain && out > 0) &&
+      this.#credit > 0 &&
+      this.#ready.maybeReady &&
+      this.#driver.connection.connected
+    );
+  }
+
+  #sendFetch(acks: AckBatch | undefined): void {
+    const fetch: Promise<void> = this.#fetch(acks)
       .catch((e: unknown) => {
         // Not expected (decoding is total, #fetch handles transport errors);
         // unhandled it would end the process. Retry after reconciling.
@@ -225,9 +257,10 @@ export class RedisConsumption implements Consumption {
         this.#rearm();
       })
       .finally(() => {
-        this.#fetching = undefined;
+        this.#fetches.delete(fetch);
         this.#pump();
       });
+    this.#fetches.add(fetch);
   }
 
   /** Removes the acked tokens of `acks` on its way (the batch is settled either way). */
@@ -240,8 +273,9 @@ export class RedisConsumption implements Consumption {
         throw e;
       }
     }
-    this.#ready.fetching();
+    const seq = this.#ready.fetching();
     const want = this.#credit;
+    this.#credit = 0;
     const k = this.#keys;
     let reply: [number, string[], number];
     try {
@@ -249,6 +283,7 @@ export class RedisConsumption implements Consumption {
         ? this.#driver.connection.cmd.aqFetch(k.ready, this.#proc, k.meta, k.delayed, want, k.room, k.notify, ...acks.ranges())
         : this.#driver.connection.cmd.aqFetch(k.ready, this.#proc, k.meta, k.delayed, want, k.room, k.notify));
     } catch (e) {
+      this.#unreserve(want);
       // Unknown whether the acks went with it: HDEL is idempotent, send them again.
       if (acks) this.#sendAcks(acks);
       if (this.#driver.isFatal(e)) {
@@ -265,7 +300,8 @@ export class RedisConsumption implements Consumption {
     acks?.resolve();
     const [first, raws, wait] = reply;
     const n = raws.length;
-    this.#ready.fetched(n < want && this.#phase === 'active');
+    this.#unreserve(want - n);
+    this.#ready.fetched(seq, n < want && this.#phase === 'active');
     if (this.#phase === 'active') this.#ready.due(wait);
     if (n === 0) return;
     if (first + n - 1 > this.#lastToken) this.#lastToken = first + n - 1;
@@ -281,9 +317,15 @@ export class RedisConsumption implements Consumption {
       if (d instanceof MalformedEntry) this.#setAside(d);
       else batch.push(d);
     }
+    // An entry set aside was never delivered: its credit is free again.
+    this.#unreserve(n - batch.length);
     if (batch.length === 0) return;
-    this.#credit -= batch.length;
     this.#subject.next(batch);
+  }
+
+  /** Credit a fetch reserved and did not deliver, back to the free credit (not once cancelled). */
+  #unreserve(credit: number): void {
+    if (this.#phase === 'active' && credit > 0) this.#credit += credit;
   }
 
   /** Moves an undecodable entry to the dead-letter queue or the parked list; it counts as held until then. */
@@ -328,7 +370,7 @@ export class RedisConsumption implements Consumption {
 
   /** Once cancelled and holding nothing, leaves the holders set (returning any stray to the queue). */
   #maybeLeave(): void {
-    if (this.#phase !== 'cancelled' || this.#held.size > 0 || this.#fetching || this.#leaving) return;
+    if (this.#phase !== 'cancelled' || this.#held.size > 0 || this.#fetches.size > 0 || this.#leaving) return;
     // Heartbeats continued after cancel so that messages still being
     // handled kept their claim; nothing is held any more.
     this.#heartbeat.stop();

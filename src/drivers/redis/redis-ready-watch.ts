@@ -11,8 +11,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * can tell without asking Redis. A fetch that comes back short means the
  * list was empty, so the consumer sleeps until the queue's notify channel
  * says it became non-empty (published by every push onto an empty list):
- * no polling on the hot path. A notification that arrives while a fetch is
- * in flight makes that fetch's short answer stale; a re-check every
+ * no polling on the hot path. Fetches are numbered as they go out, and
+ * Redis runs them in that order: a short answer is stale when a later
+ * fetch is still out (that one's answer is newer) or when a notification
+ * arrived after the fetch went out. A re-check every
  * {@link IDLE_RECHECK_MS} covers a notification lost with a connection.
  *
  * Delayed messages: each fetch reply says when the queue's next delayed
@@ -28,9 +30,10 @@ export class ReadyWatch {
   /** False after a short fetch, until notified or re-checked. */
   maybeReady = true;
   readonly #wake: () => void;
-  #inFlight = false;
-  /** A notification arrived while a fetch was in flight. */
-  #dirty = false;
+  /** Number of the last fetch sent (fetches are numbered from 1). */
+  #sent = 0;
+  /** Number of the last fetch sent when the latest notification arrived. */
+  #notifiedAfter = 0;
   #recheck: ReturnType<typeof setTimeout> | undefined;
   #dueTimer: ReturnType<typeof setTimeout> | undefined;
   /** When {@link ReadyWatch.#dueTimer} fires (`Date.now()` ms). */
@@ -54,30 +57,31 @@ export class ReadyWatch {
     });
   }
 
-  /** Messages may be there now: fetch, and if a fetch is in flight, do not trust its short answer. */
+  /** Messages may be there now: fetch, and do not trust a short answer of a fetch already out. */
   #notified(): void {
-    if (this.#inFlight) this.#dirty = true;
+    this.#notifiedAfter = this.#sent;
     this.maybeReady = true;
     this.#wake();
   }
 
-  /** A fetch is going out. */
-  fetching(): void {
-    this.#inFlight = true;
-    this.#dirty = false;
+  /** A fetch is going out: returns its number, for {@link ReadyWatch.fetched}. */
+  fetching(): number {
+    return ++this.#sent;
   }
 
-  /** The fetch came back; `short` when it brought fewer than asked for. */
-  fetched(short: boolean): void {
-    this.#inFlight = false;
-    if (!short) return;
-    this.maybeReady = this.#dirty;
-    if (!this.#dirty) this.armRecheck();
+  /**
+   * Fetch `seq` came back; `short` when it brought fewer than asked for.
+   * Only a short answer that is the newest word on the list, with no
+   * notification since it went out, puts the consumer to sleep.
+   */
+  fetched(seq: number, short: boolean): void {
+    if (!short || seq < this.#sent || this.#notifiedAfter >= seq) return;
+    this.maybeReady = false;
+    this.armRecheck();
   }
 
   /** Looks again after {@link IDLE_RECHECK_MS} (also after a failed fetch). */
   armRecheck(): void {
-    this.#inFlight = false;
     if (this.#recheck) return;
     this.#recheck = setTimeout(() => {
       this.#recheck = undefined;
