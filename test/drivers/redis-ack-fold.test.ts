@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RedisDriver } from '../../src/drivers/redis/redis-driver.ts';
+import { describe, expect, it } from 'vitest';
 import { eventually, record, uniqueQueueName } from './conformance-helpers.ts';
-import { deletePrefix, makeDriver, uniquePrefix } from './redis/redis-test-env.ts';
+import { suiteDriver } from './redis/redis-test-env.ts';
 
-const prefix = uniquePrefix('ackfold');
 const msg = (n: number) => ({ id: `m${n}`, body: { n }, headers: {} });
 
 /*
@@ -13,18 +11,10 @@ const msg = (n: number) => ({ id: `m${n}`, body: { n }, headers: {} });
  * the processing hash and come back when the consumer leaves.
  */
 describe('redis driver: acks that ride on a fetch', { timeout: 20_000 }, () => {
-  let driver: RedisDriver;
-
-  beforeAll(async () => {
-    driver = makeDriver(prefix);
-    await driver.start();
-  });
-  afterAll(async () => {
-    await driver.stop();
-    await deletePrefix(prefix);
-  });
+  const driverOf = suiteDriver('ackfold');
 
   it('remove exactly the acked messages when those are scattered among the held ones', async () => {
+    const driver = driverOf();
     const q = uniqueQueueName('fold-gaps');
     await driver.declare({ id: `test:${q}`, name: q, options: {} });
     await driver.publish(q, [1, 2, 3, 4, 5, 6].map(msg));
@@ -47,6 +37,7 @@ describe('redis driver: acks that ride on a fetch', { timeout: 20_000 }, () => {
   });
 
   it('are sent again when that fetch fails without a reply, and the consumer carries on', async () => {
+    const driver = driverOf();
     const q = uniqueQueueName('fold');
     await driver.declare({ id: `test:${q}`, name: q, options: {} });
     await driver.publish(q, [1, 2, 3, 4].map(msg));
@@ -85,6 +76,7 @@ describe('redis driver: acks that ride on a fetch', { timeout: 20_000 }, () => {
   });
 
   it('an acked message is not delivered again when the check after a lost fetch runs before its ack lands', async () => {
+    const driver = driverOf();
     const q = uniqueQueueName('fold-slow');
     await driver.declare({ id: `test:${q}`, name: q, options: {} });
     await driver.publish(q, [1, 2, 3, 4].map(msg));

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RedisDriver } from '../../src/drivers/redis/redis-driver.ts';
 import { eventually, record, sleep, uniqueQueueName } from './conformance-helpers.ts';
-import { deletePrefix, makeDriver, uniquePrefix } from './redis/redis-test-env.ts';
+import { suiteDriver } from './redis/redis-test-env.ts';
 
-const prefix = uniquePrefix('pipeline');
 const msg = (n: number) => ({ id: `m${n}`, body: { n }, headers: {} });
 
 type FetchFn = (...args: unknown[]) => Promise<unknown>;
@@ -32,18 +31,10 @@ function interceptFetch(driver: RedisDriver, wrap: (real: () => Promise<unknown>
  * only once no other fetch is out.
  */
 describe('redis driver: fetches in flight', { timeout: 20_000 }, () => {
-  let driver: RedisDriver;
-
-  beforeAll(async () => {
-    driver = makeDriver(prefix);
-    await driver.start();
-  });
-  afterAll(async () => {
-    await driver.stop();
-    await deletePrefix(prefix);
-  });
+  const driverOf = suiteDriver('pipeline');
 
   it('credit returned while a fetch is out sends a second one at once, never a third; order and count hold', async () => {
+    const driver = driverOf();
     const q = uniqueQueueName('pipe');
     await driver.declare({ id: `test:${q}`, name: q, options: {} });
     const total = 300;
@@ -88,6 +79,7 @@ describe('redis driver: fetches in flight', { timeout: 20_000 }, () => {
   });
 
   it('a lost reply with a second fetch out: nothing delivered twice, nothing lost', async () => {
+    const driver = driverOf();
     const q = uniqueQueueName('pipe-lost');
     await driver.declare({ id: `test:${q}`, name: q, options: {} });
     await driver.publish(q, [1, 2, 3, 4, 5, 6].map(msg));

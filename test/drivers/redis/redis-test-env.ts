@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { Redis } from 'ioredis';
 import { RedisDriver } from '../../../src/drivers/redis/redis-driver.ts';
 import { redisDriverOptionsSchema } from '../../../src/drivers/redis/redis-kind.ts';
@@ -14,6 +15,25 @@ export function uniquePrefix(label: string): string {
 /** A not yet started driver under `prefix`, with optional extra driver fields. */
 export function makeDriver(prefix: string, extra: Record<string, unknown> = {}, id = 'test:redis'): RedisDriver {
   return new RedisDriver(id, redisDriverOptionsSchema.parse({ url: REDIS_URL, key_prefix: prefix, reconnect_delay: 50, reconnect_max_delay: 500, ...extra }));
+}
+
+/**
+ * A driver for the calling `describe` block, under a prefix of its own:
+ * started before the block's tests, stopped and its keys deleted after.
+ * Read it through the returned function once the tests run.
+ */
+export function suiteDriver(label: string): () => RedisDriver {
+  const prefix = uniquePrefix(label);
+  let driver: RedisDriver | undefined;
+  beforeAll(async () => {
+    driver = makeDriver(prefix);
+    await driver.start();
+  });
+  afterAll(async () => {
+    await driver?.stop();
+    await deletePrefix(prefix);
+  });
+  return () => driver!;
 }
 
 /** A plain client for assertions and cleanup. Call `quit()` when done. */
