@@ -1,3 +1,5 @@
+import { runSoon } from './run-soon.ts';
+
 /** Reads after which the cached second is read again, within one synchronous run. */
 const READS_PER_CLOCK_READ = 16;
 
@@ -31,7 +33,7 @@ export function unixSeconds(): number {
   readsLeft = READS_PER_CLOCK_READ - 1;
   if (!expiryQueued) {
     expiryQueued = true;
-    queueMicrotask(expire);
+    runSoon(expire);
   }
   return cached;
 }

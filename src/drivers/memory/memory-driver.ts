@@ -12,6 +12,7 @@ import { InvalidMessageError } from '../../errors/message-errors.ts';
 import { MAX_DELAY_MS } from '../../message/delay.ts';
 import type { QueueAdmin } from '../queue-admin.ts';
 import { memoryAdmin } from './memory-admin.ts';
+import { runSoon } from '../../util/run-soon.ts';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -176,7 +177,7 @@ export class MemoryDriver implements Driver {
     if (queue.pumpScheduled) return;
     queue.pumpScheduled = true;
     if (this.#microtaskPumps === 0) setImmediate(this.#resetPumps);
-    if (++this.#microtaskPumps <= MAX_MICROTASK_PUMPS) queueMicrotask(queue.runPump);
+    if (++this.#microtaskPumps <= MAX_MICROTASK_PUMPS) runSoon(queue.runPump);
     else setImmediate(queue.runPump);
   }
 

@@ -58,8 +58,8 @@ export class MemoryQueue {
   pumpScheduled = false;
   /**
    * Runs the driver's pump for this queue: made once here so that
-   * scheduling a pump queues this function as it is, with no closure or
-   * promise per pump.
+   * scheduling a pump queues this function as it is, with no closure per
+   * pump.
    */
   readonly runPump: () => void;
 
