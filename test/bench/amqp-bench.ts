@@ -44,7 +44,7 @@ import { amqpDriverSchema, amqpQueueOptionsSchema } from '../../src/drivers/amqp
 import { encodeMessage } from '../../src/drivers/amqp/message-codec.ts';
 import type { Message } from '../../src/message/message.ts';
 import { drainWithPool } from './drain-with-pool.ts';
-import { formatRate, median, pairedRatio } from './bench-utils.ts';
+import { formatRate, median, middleHalf, pairedRatio } from './bench-utils.ts';
 
 const URL = process.env['ACTORQ_BENCH_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672/';
 const COUNT = 10_000;
@@ -182,12 +182,6 @@ async function trial(sides: Record<Contender, Side>, order: readonly Contender[]
   return out;
 }
 
-function quartiles(values: readonly number[]): string {
-  const s = [...values].sort((a, b) => a - b);
-  const at = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
-  return `${at(0.25).toFixed(2)}-${at(0.75).toFixed(2)}`;
-}
-
 /** Runs the comparison and returns printable lines. */
 export async function runAmqpBench(rounds = 3): Promise<string[]> {
   brokerCpu(); // a wrong broker PID fails here, not after the trials
@@ -225,7 +219,7 @@ export async function runAmqpBench(rounds = 3): Promise<string[]> {
   const rates = (c: Contender, f: Phase) => runs[c][f].map((t) => t.rate);
   const m = (c: Contender, f: Phase) => median(rates(c, f));
   const ratio = (a: Contender, b: Contender, f: Phase) => pairedRatio(rates(a, f), rates(b, f));
-  const spread = (a: Contender, b: Contender, f: Phase) => quartiles(rates(a, f).map((x, i) => x / rates(b, f)[i]!));
+  const spread = (a: Contender, b: Contender, f: Phase) => middleHalf(rates(a, f).map((x, i) => x / rates(b, f)[i]!));
   const x = (a: Contender, b: Contender, f: Phase) => `${ratio(a, b, f).toFixed(2)}x (middle half of trials ${spread(a, b, f)})`;
   const cpu = (c: Contender, f: Phase, of: 'cpu' | 'broker' = 'cpu') => `${median(runs[c][f].map((t) => t[of])).toFixed(1)} us`;
   const brokerLine = `  broker CPU per message (pid ${BROKER_PID}, median): consume actorq ${cpu('actorq', 'consume', 'broker')}, raw ${cpu('raw', 'consume', 'broker')}; publish actorq ${cpu('actorq', 'publish', 'broker')}, raw ${cpu('raw', 'publish', 'broker')}, raw again ${cpu('raw again', 'publish', 'broker')}, raw mandatory ${cpu('raw mandatory', 'publish', 'broker')}`;

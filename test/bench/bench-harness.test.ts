@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compare, median, pairedRatio } from './bench-utils.ts';
+import { compare, median, middleHalf, pairedRatio, pairedSpread } from './bench-utils.ts';
 import { runMemoryBench } from './memory-bench.ts';
 import { allocatedPerMessage } from './allocation-sampler.ts';
 
@@ -22,6 +22,12 @@ describe('benchmark harness', () => {
     expect(median([4, 1, 3, 2])).toBe(2.5);
   });
 
+  it('pairedSpread is the middle half of the per-round ratios', () => {
+    // Ratios 0.5, 1, 2, 4: first quartile 1, third quartile 4 (the element a quarter and three quarters in).
+    expect(pairedSpread([1, 3, 8, 4], [2, 3, 4, 1])).toBe('1.00-4.00');
+    expect(middleHalf([1.234])).toBe('1.23-1.23');
+  });
+
   it('allocatedPerMessage counts what a run allocates, freed objects included', async () => {
     const kept: number[][] = [];
     // Each "message" allocates one array of 1000 small integers (8 KB of elements on 64-bit V8) and drops it at once.
@@ -42,7 +48,7 @@ describe('benchmark harness', () => {
     for (const name of ['fastq', 'fastq again', 'fastq.promise', 'actorq', 'fastq.promise each', 'fastq.promise each again', 'actorq each']) {
       expect(text).toMatch(new RegExp(`^  ${name.replace('.', '\\.')} +[\\d.]+[kM]? msg/s`, 'm'));
     }
-    const ratio = /actorq\/fastq, median of per-round ratios: ([\d.]+)x/.exec(text);
+    const ratio = /actorq\/fastq, median of per-round ratios: ([\d.]+)x \(middle half of rounds [\d.]+-[\d.]+\)/.exec(text);
     expect(Number(ratio?.[1])).toBeGreaterThan(0);
     const each = /actorq each\/fastq\.promise each, median of per-round ratios: ([\d.]+)x/.exec(text);
     expect(Number(each?.[1])).toBeGreaterThan(0);

@@ -45,3 +45,19 @@ export async function compare(rounds: number, contenders: Record<string, () => P
 export function pairedRatio(a: readonly number[], b: readonly number[]): number {
   return median(a.map((x, i) => x / b[i]!));
 }
+
+/**
+ * The middle half of the per-round ratios `a / b` (first to third
+ * quartile), e.g. `0.95-1.12`: printed beside a median so that a reader
+ * sees how far single rounds spread on a noisy machine.
+ */
+export function pairedSpread(a: readonly number[], b: readonly number[]): string {
+  return middleHalf(a.map((x, i) => x / b[i]!));
+}
+
+/** First and third quartile of `values`, as `q1-q3` with two decimals. */
+export function middleHalf(values: readonly number[]): string {
+  const s = [...values].sort((x, y) => x - y);
+  const at = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+  return `${at(0.25).toFixed(2)}-${at(0.75).toFixed(2)}`;
+}

@@ -23,7 +23,7 @@ const SECTIONS: Record<string, Section> = {
   memory: async () => (await import('./memory-bench.ts')).runMemoryBench(Number(process.env['ROUNDS'] ?? 21)),
   retry: async () => (await import('./memory-retry-bench.ts')).runMemoryRetryBench(Number(process.env['ROUNDS'] ?? 15)),
   amqp: async () => (await import('./amqp-bench.ts')).runAmqpBench(Number(process.env['ROUNDS'] ?? 3)),
-  redis: async () => (await import('./redis-bench.ts')).runRedisBench(Number(process.env['ROUNDS'] ?? 3)),
+  redis: async () => (await import('./redis-bench.ts')).runRedisBench(Number(process.env['ROUNDS'] ?? 7)),
   'redis-retry': async () => (await import('./redis-retry-bench.ts')).runRedisRetryBench(Number(process.env['ROUNDS'] ?? 9)),
   lua: async () => (await import('./lua-bench.ts')).runLuaBench({ rounds: Number(process.env['ROUNDS'] ?? 7), messages: 20_000 }).then((s) => s.lines),
   inspect: async () => (await import('./inspect-bench.ts')).inspectBench(),

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { compare, formatRate, pairedRatio } from './bench-utils.ts';
+import { compare, formatRate, pairedRatio, pairedSpread } from './bench-utils.ts';
 import { CONCURRENCY, PREFETCH } from './memory-contenders.ts';
 
 const CONTENDERS_SCRIPT = fileURLToPath(new URL('./memory-contenders.ts', import.meta.url));
@@ -116,20 +116,21 @@ export async function runMemoryBench(rounds = 21, count = 1_000_000): Promise<st
   // runs made one after the other.
   const { results: batch, allocations: batchAllocations } = await compareProcesses(['fastq again', 'fastq', 'actorq', 'fastq.promise'], count, rounds);
   const { results: each, allocations: eachAllocations } = await compareProcesses(['fastq.promise each again', 'fastq.promise each', 'actorq each'], count, rounds);
-  const ratio = (results: typeof batch, a: string, b: string) => pairedRatio(results[a]!.runs, results[b]!.runs).toFixed(2);
+  const ratio = (results: typeof batch, a: string, b: string) =>
+    `${pairedRatio(results[a]!.runs, results[b]!.runs).toFixed(2)}x (middle half of rounds ${pairedSpread(results[a]!.runs, results[b]!.runs)})`;
   return [
     `memory driver, end to end (publish -> handler -> ack), ${count.toLocaleString('en')} messages, concurrency ${CONCURRENCY}, prefetch ${PREFETCH}`,
     `  ${rounds} rounds; each contender in its own warmed-up process, asked in turn (order flips every round)`,
     `  publishBatch of 500 against fastq's callback API:`,
     ...rateLines(batch, 'fastq'),
-    `  fastq again/fastq (same code, the harness's noise): ${ratio(batch, 'fastq again', 'fastq')}x`,
-    `  actorq/fastq.promise, median of per-round ratios: ${ratio(batch, 'actorq', 'fastq.promise')}x (reference)`,
-    `  actorq/fastq, median of per-round ratios: ${ratio(batch, 'actorq', 'fastq')}x (target >= 1.1)`,
+    `  fastq again/fastq (same code, the harness's noise): ${ratio(batch, 'fastq again', 'fastq')}`,
+    `  actorq/fastq.promise, median of per-round ratios: ${ratio(batch, 'actorq', 'fastq.promise')} (reference)`,
+    `  actorq/fastq, median of per-round ratios: ${ratio(batch, 'actorq', 'fastq')} (target >= 1.1)`,
     allocationLine(batchAllocations),
     `  one publish() per message against fastq.promise, one push per message (both in chunks of 100 awaited with Promise.all):`,
     ...rateLines(each, 'fastq.promise each'),
-    `  fastq.promise each again/fastq.promise each (the harness's noise): ${ratio(each, 'fastq.promise each again', 'fastq.promise each')}x`,
-    `  actorq each/fastq.promise each, median of per-round ratios: ${ratio(each, 'actorq each', 'fastq.promise each')}x (target >= 1.0)`,
+    `  fastq.promise each again/fastq.promise each (the harness's noise): ${ratio(each, 'fastq.promise each again', 'fastq.promise each')}`,
+    `  actorq each/fastq.promise each, median of per-round ratios: ${ratio(each, 'actorq each', 'fastq.promise each')} (target >= 1.0)`,
     allocationLine(eachAllocations),
   ];
 }

@@ -1,4 +1,4 @@
-import { compare, formatRate, pairedRatio } from './bench-utils.ts';
+import { compare, formatRate, pairedRatio, pairedSpread } from './bench-utils.ts';
 import { ContenderProcess } from './memory-bench.ts';
 import { CONCURRENCY, PREFETCH } from './memory-contenders.ts';
 
@@ -27,6 +27,7 @@ export async function runMemoryRetryBench(rounds = 15, count = 1_000_000): Promi
     const ratio = pairedRatio(results['actorq-retry']!.runs, results['actorq']!.runs);
     const timeoutRatio = pairedRatio(results['actorq-timeout']!.runs, results['actorq']!.runs);
     const noise = pairedRatio(results['actorq again']!.runs, results['actorq']!.runs);
+    const spread = (name: string) => pairedSpread(results[name]!.runs, results['actorq']!.runs);
     return [
       `memory driver, end to end, ${count.toLocaleString('en')} messages, concurrency ${CONCURRENCY}, prefetch ${PREFETCH}: retry policy configured but unused vs none; consumer timeout never reached vs none`,
       `  ${rounds} rounds; each contender in its own warmed-up process, asked in turn (order flips every round)`,
@@ -35,8 +36,8 @@ export async function runMemoryRetryBench(rounds = 15, count = 1_000_000): Promi
           `  ${name.padEnd(15)} ${formatRate(r.median).padStart(14)}   ratio vs actorq ${(r.median / base).toFixed(3)}x   rounds: ${r.runs.map((x) => formatRate(x)).join(', ')}`,
       ),
       `  actorq again/actorq (same code, the harness's noise): ${noise.toFixed(3)}x`,
-      `  actorq-retry/actorq, median of per-round ratios: ${ratio.toFixed(3)}x (target within 5%: 0.95-1.05)`,
-      `  actorq-timeout/actorq, median of per-round ratios: ${timeoutRatio.toFixed(3)}x (target within 5%: 0.95-1.05)`,
+      `  actorq-retry/actorq, median of per-round ratios: ${ratio.toFixed(3)}x (middle half of rounds ${spread('actorq-retry')}; target within 5%: 0.95-1.05)`,
+      `  actorq-timeout/actorq, median of per-round ratios: ${timeoutRatio.toFixed(3)}x (middle half of rounds ${spread('actorq-timeout')}; target within 5%: 0.95-1.05)`,
     ];
   } finally {
     for (const p of Object.values(processes)) p.close();

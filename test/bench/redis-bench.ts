@@ -15,7 +15,7 @@ import { Queue, Worker } from 'bullmq';
 import { RedisDriver } from '../../src/drivers/redis/redis-driver.ts';
 import { redisDriverOptionsSchema } from '../../src/drivers/redis/redis-kind.ts';
 import { queueKeys } from '../../src/drivers/redis/redis-keys.ts';
-import { compare, formatRate, pairedRatio, rate } from './bench-utils.ts';
+import { compare, formatRate, pairedRatio, pairedSpread, rate } from './bench-utils.ts';
 import { drainWithPool } from './drain-with-pool.ts';
 
 const URL = process.env.ACTORQ_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -136,7 +136,11 @@ export async function runRedisBench(rounds = 3): Promise<string[]> {
   const m = Object.fromEntries(
     Object.entries(results).map(([k, v]) => [k, { publish: med(v.map((r) => r.publish)), process: med(v.map((r) => r.process)) }]),
   ) as Record<'actorq' | 'bullmq' | 'raw' | 'rawAgain' | 'rawDecoded', { publish: number; process: number }>;
-  const paired = (a: string, b: string) => `${pairedRatio(results[a]!.map((r) => r.process), results[b]!.map((r) => r.process)).toFixed(2)}x`;
+  const paired = (a: string, b: string) => {
+    const pa = results[a]!.map((r) => r.process);
+    const pb = results[b]!.map((r) => r.process);
+    return `${pairedRatio(pa, pb).toFixed(2)}x (middle half ${pairedSpread(pa, pb)})`;
+  };
   const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
   return [
     `redis: ${COUNT} messages, concurrency ${CONCURRENCY}, prefetch ${PREFETCH}, median of ${rounds} rounds`,
