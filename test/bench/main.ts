@@ -27,7 +27,7 @@ const SECTIONS: Record<string, Section> = {
   'redis-retry': async () => (await import('./redis-retry-bench.ts')).runRedisRetryBench(Number(process.env['ROUNDS'] ?? 9)),
   lua: async () => (await import('./lua-bench.ts')).runLuaBench({ rounds: Number(process.env['ROUNDS'] ?? 7), messages: 20_000 }).then((s) => s.lines),
   inspect: async () => (await import('./inspect-bench.ts')).inspectBench(),
-  security: async () => (await import('./security-bench.ts')).runSecurityBench(Number(process.env['ROUNDS'] ?? 9)),
+  security: async () => (await import('./security-bench.ts')).runSecurityBench(Number(process.env['ROUNDS'] ?? 21)),
   embed: async () => (await import('./embed-bench.ts')).runEmbedBench(Number(process.env['ROUNDS'] ?? 7)),
   nats: async () => (await import('./nats-bench.ts')).runNatsBench(Number(process.env['ROUNDS'] ?? 5)),
   sqs: async () => (await import('./sqs-bench.ts')).runSqsBench(Number(process.env['ROUNDS'] ?? 5)),
