@@ -1,82 +1,18 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { compare, formatRate, pairedRatio, pairedSpread } from './bench-utils.ts';
 import { CONCURRENCY, PREFETCH } from './memory-contenders.ts';
+import { ContenderPool, PROCESSES_PER_CONTENDER, type Allocation } from './contender-process.ts';
 
 const CONTENDERS_SCRIPT = fileURLToPath(new URL('./memory-contenders.ts', import.meta.url));
-const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * One contender served by its own Node process (see `memory-contenders.ts`):
- * it warms up once, then times one run each time it is asked.
- *
- * Why this shape. In one shared process each contender ran on a heap left
- * by the others: putting a third contender between them moved the
- * actorq/fastq ratio from about 1.02x to 1.23x in a run. A fresh process
- * per measurement fixed that but put seconds between the two sides of a
- * round, and
- * these machines drift between a slow and a fast phase (the same code runs
- * at 4.5M or 8M msg/s), so the rounds' ratios swung from 0.6x to 1.4x. Two
- * long-lived processes, asked in turn, give each side its own heap and the
- * same moment of the machine.
- */
-export class ContenderProcess {
-  readonly #child: ChildProcessWithoutNullStreams;
-  readonly #lines: AsyncIterator<string>;
-
-  constructor(name: string, count: number) {
-    this.#child = spawn(process.execPath, ['--import', 'tsx', CONTENDERS_SCRIPT, name, String(count)], { cwd: PROJECT_ROOT });
-    this.#child.stderr.pipe(process.stderr);
-    this.#lines = createInterface({ input: this.#child.stdout })[Symbol.asyncIterator]();
-  }
-
-  /** Resolves once the warm-up run is done. */
-  async ready(): Promise<void> {
-    const line = await this.#next();
-    if (line !== 'ready') throw new Error(`contender process said ${JSON.stringify(line)} instead of "ready"`);
-  }
-
-  /** One timed run, in messages per second. */
-  async run(): Promise<number> {
-    this.#child.stdin.write('run\n');
-    const rate = Number(await this.#next());
-    if (!Number.isFinite(rate)) throw new Error('contender process answered without a rate');
-    return rate;
-  }
-
-  /** Bytes allocated per message in one untimed run, and the three functions that allocated most. */
-  async allocation(): Promise<Allocation> {
-    this.#child.stdin.write('alloc\n');
-    return JSON.parse(await this.#next()) as Allocation;
-  }
-
-  close(): void {
-    this.#child.stdin.end();
-  }
-
-  async #next(): Promise<string> {
-    const { value, done } = await this.#lines.next();
-    if (done) throw new Error('contender process exited early');
-    return value;
-  }
-}
-
-/** What a contender process answers to "alloc". */
-interface Allocation {
-  readonly bytes: number;
-  readonly top: readonly { readonly site: string; readonly bytes: number }[];
-}
-
-/**
- * Rounds of one comparison: each contender in its own warmed-up process,
+ * Rounds of one comparison: each contender in its own warmed-up processes,
  * asked in turn; then, untimed, the allocation per message of each.
  */
 async function compareProcesses(names: readonly string[], count: number, rounds: number) {
   // A name ending in " again" is the same contender in a second process.
-  const processes = Object.fromEntries(names.map((name) => [name, new ContenderProcess(name.replace(/ again$/, ''), count)]));
+  const processes = Object.fromEntries(names.map((name) => [name, new ContenderPool(CONTENDERS_SCRIPT, [name.replace(/ again$/, ''), String(count)])]));
   try {
-    // Warm up one at a time, so that no warm-up competes with another for the two cores.
     for (const name of names) await processes[name]!.ready();
     const results = await compare(rounds, Object.fromEntries(names.map((name) => [name, () => processes[name]!.run()])));
     const allocations: Record<string, Allocation> = {};
@@ -120,7 +56,7 @@ export async function runMemoryBench(rounds = 21, count = 1_000_000): Promise<st
     `${pairedRatio(results[a]!.runs, results[b]!.runs).toFixed(2)}x (middle half of rounds ${pairedSpread(results[a]!.runs, results[b]!.runs)})`;
   return [
     `memory driver, end to end (publish -> handler -> ack), ${count.toLocaleString('en')} messages, concurrency ${CONCURRENCY}, prefetch ${PREFETCH}`,
-    `  ${rounds} rounds; each contender in its own warmed-up process, asked in turn (order flips every round)`,
+    `  ${rounds} rounds; each contender spread over ${PROCESSES_PER_CONTENDER} warmed-up processes of its own, asked in turn (order flips every round)`,
     `  publishBatch of 500 against fastq's callback API:`,
     ...rateLines(batch, 'fastq'),
     `  fastq again/fastq (same code, the harness's noise): ${ratio(batch, 'fastq again', 'fastq')}`,

@@ -1,6 +1,9 @@
 import { compare, formatRate, pairedRatio, pairedSpread } from './bench-utils.ts';
-import { ContenderProcess } from './memory-bench.ts';
+import { fileURLToPath } from 'node:url';
+import { ContenderPool, PROCESSES_PER_CONTENDER } from './contender-process.ts';
 import { CONCURRENCY, PREFETCH } from './memory-contenders.ts';
+
+const CONTENDERS_SCRIPT = fileURLToPath(new URL('./memory-contenders.ts', import.meta.url));
 
 /**
  * The `retry` section of `npm run bench`: memory-driver throughput end to
@@ -13,13 +16,13 @@ import { CONCURRENCY, PREFETCH } from './memory-contenders.ts';
  * clock per message had cost a third of the throughput).
  *
  * Same harness as the memory section: each contender in its own warmed-up
- * process, asked in turn with the order flipped every round, medians and
+ * processes, asked in turn with the order flipped every round, medians and
  * per-round ratios. `actorq again` is plain actorq in a third process: its
  * ratio to `actorq` is the noise the result is read against.
  */
 export async function runMemoryRetryBench(rounds = 15, count = 1_000_000): Promise<string[]> {
   const names = ['actorq again', 'actorq', 'actorq-retry', 'actorq-timeout'];
-  const processes = Object.fromEntries(names.map((name) => [name, new ContenderProcess(name === 'actorq again' ? 'actorq' : name, count)]));
+  const processes = Object.fromEntries(names.map((name) => [name, new ContenderPool(CONTENDERS_SCRIPT, [name === 'actorq again' ? 'actorq' : name, String(count)])]));
   try {
     for (const name of names) await processes[name]!.ready();
     const results = await compare(rounds, Object.fromEntries(names.map((name) => [name, () => processes[name]!.run()])));
@@ -30,7 +33,7 @@ export async function runMemoryRetryBench(rounds = 15, count = 1_000_000): Promi
     const spread = (name: string) => pairedSpread(results[name]!.runs, results['actorq']!.runs);
     return [
       `memory driver, end to end, ${count.toLocaleString('en')} messages, concurrency ${CONCURRENCY}, prefetch ${PREFETCH}: retry policy configured but unused vs none; consumer timeout never reached vs none`,
-      `  ${rounds} rounds; each contender in its own warmed-up process, asked in turn (order flips every round)`,
+      `  ${rounds} rounds; each contender spread over ${PROCESSES_PER_CONTENDER} warmed-up processes of its own, asked in turn (order flips every round)`,
       ...Object.entries(results).map(
         ([name, r]) =>
           `  ${name.padEnd(15)} ${formatRate(r.median).padStart(14)}   ratio vs actorq ${(r.median / base).toFixed(3)}x   rounds: ${r.runs.map((x) => formatRate(x)).join(', ')}`,

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseConfigText } from '../../src/config/load-config.ts';
@@ -8,6 +7,7 @@ import { silentLogger } from '../../src/util/logger.ts';
 import { AccessGuard } from '../../src/security/access-guard.ts';
 import { SecurityCatalog } from '../../src/security/security-catalog.ts';
 import { compare, formatRate, median, pairedRatio, pairedSpread } from './bench-utils.ts';
+import { ContenderPool, PROCESSES_PER_CONTENDER } from './contender-process.ts';
 
 /**
  * The `security` section of `npm run bench`: a handler that publishes one
@@ -18,13 +18,12 @@ import { compare, formatRate, median, pairedRatio, pairedSpread } from './bench-
  * Decisions are cached per actor, action and resource, so the target is
  * a cost under 5%.
  *
- * Each contender runs in its own warmed-up process, asked in turn with the
- * order flipped every round; `plain again` (the unsecured variant in a
- * third process) gives the harness's noise. A second line times the
- * cached check alone.
+ * Each contender is spread over warmed-up processes of its own (see
+ * `contender-process.ts`), asked in turn with the order flipped every
+ * round; `plain again` (the unsecured variant in processes of its own)
+ * gives the harness's noise. A second line times the cached check alone.
  */
 const THIS_FILE = fileURLToPath(import.meta.url);
-const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CONCURRENCY = 4;
 const PREFETCH = 64;
 
@@ -92,69 +91,6 @@ async function runOnce(secured: boolean, count: number): Promise<number> {
   return count / seconds;
 }
 
-/** Processes each contender is spread over, taken in turn round by round. */
-const PROCESSES = 3;
-
-/**
- * A contender served by {@link PROCESSES} child processes of its own (this
- * file, serve mode), asked in turn. One process per contender measured a
- * bias of its own that lasted the whole run (the same code at 0.84x in one
- * run and 1.12x in the next, with tight rounds in each): how V8 happened to
- * compile that process. Spreading rounds over several processes lets the
- * median of per-round ratios average over it.
- */
-class Contender {
-  readonly #processes: ContenderProcess[];
-  #turn = 0;
-
-  constructor(variant: 'plain' | 'secured', count: number) {
-    this.#processes = Array.from({ length: PROCESSES }, () => new ContenderProcess(variant, count));
-  }
-
-  async ready(): Promise<void> {
-    for (const p of this.#processes) await p.ready();
-  }
-
-  run(): Promise<number> {
-    return this.#processes[this.#turn++ % this.#processes.length]!.run();
-  }
-
-  close(): void {
-    for (const p of this.#processes) p.close();
-  }
-}
-
-/** One child process serving a contender. */
-class ContenderProcess {
-  readonly #child: ChildProcessWithoutNullStreams;
-  readonly #lines: AsyncIterator<string>;
-
-  constructor(variant: 'plain' | 'secured', count: number) {
-    this.#child = spawn(process.execPath, ['--import', 'tsx', THIS_FILE, 'serve', variant, String(count)], { cwd: PROJECT_ROOT });
-    this.#child.stderr.pipe(process.stderr);
-    this.#lines = createInterface({ input: this.#child.stdout })[Symbol.asyncIterator]();
-  }
-
-  async ready(): Promise<void> {
-    if ((await this.#next()) !== 'ready') throw new Error('contender did not warm up');
-  }
-
-  async run(): Promise<number> {
-    this.#child.stdin.write('run\n');
-    return Number(await this.#next());
-  }
-
-  close(): void {
-    this.#child.stdin.end();
-  }
-
-  async #next(): Promise<string> {
-    const { value, done } = await this.#lines.next();
-    if (done) throw new Error('contender exited');
-    return value as string;
-  }
-}
-
 /** Nanoseconds per cached `checkPublish` (both checks answered from the cache). */
 function cachedCheckNs(): number {
   const registry = parseConfigText(yaml(true, 1), '<bench>', { extraFunctionIds: ['b:h', 'b:discard'] });
@@ -172,7 +108,8 @@ function cachedCheckNs(): number {
 
 /** The section's lines. */
 export async function runSecurityBench(rounds = 21, count = 500_000): Promise<string[]> {
-  const contenders = { 'plain again': new Contender('plain', count), plain: new Contender('plain', count), secured: new Contender('secured', count) };
+  const pool = (variant: 'plain' | 'secured') => new ContenderPool(THIS_FILE, ['serve', variant, String(count)]);
+  const contenders = { 'plain again': pool('plain'), plain: pool('plain'), secured: pool('secured') };
   try {
     for (const c of Object.values(contenders)) await c.ready();
     const results = await compare(rounds, Object.fromEntries(Object.entries(contenders).map(([name, c]) => [name, () => c.run()])));
@@ -181,7 +118,7 @@ export async function runSecurityBench(rounds = 21, count = 500_000): Promise<st
     return [
       `memory driver, ${count.toLocaleString('en')} messages, concurrency ${CONCURRENCY}, prefetch ${PREFETCH}; the handler publishes each message to another queue`,
       `  secured: the consumer runs as an actor under a group of 3 policies (every publish checked twice, a condition on actor meta); plain: no security`,
-      `  ${rounds} rounds; each contender spread over ${PROCESSES} warmed-up processes of its own, asked in turn (order flips every round)`,
+      `  ${rounds} rounds; each contender spread over ${PROCESSES_PER_CONTENDER} warmed-up processes of its own, asked in turn (order flips every round)`,
       ...Object.entries(results).map(([name, r]) => `  ${name.padEnd(12)} ${formatRate(r.median).padStart(14)}   rounds: ${r.runs.map((x) => formatRate(x)).join(', ')}`),
       `  plain again/plain (same code, the harness's noise): ${noise.toFixed(3)}x (middle half of rounds ${pairedSpread(results['plain again']!.runs, results['plain']!.runs)})`,
       `  secured/plain, median of per-round ratios: ${ratio.toFixed(3)}x (middle half of rounds ${pairedSpread(results['secured']!.runs, results['plain']!.runs)}; target: cost under 5%, i.e. >= 0.95)`,
