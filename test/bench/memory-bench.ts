@@ -1,9 +1,6 @@
-import { fileURLToPath } from 'node:url';
 import { compare, formatRate, pairedRatio, pairedSpread } from './bench-utils.ts';
-import { CONCURRENCY, PREFETCH } from './memory-contenders.ts';
+import { CONCURRENCY, CONTENDERS_SCRIPT, PREFETCH } from './memory-contenders.ts';
 import { ContenderPool, PROCESSES_PER_CONTENDER, type Allocation } from './contender-process.ts';
-
-const CONTENDERS_SCRIPT = fileURLToPath(new URL('./memory-contenders.ts', import.meta.url));
 
 /**
  * Rounds of one comparison: each contender in its own warmed-up processes,

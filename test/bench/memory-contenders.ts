@@ -5,6 +5,7 @@
  * own process, one timed run per request: `memory-bench.ts` drives it so.
  */
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import fastq from 'fastq';
 import { createRuntime, type Runtime } from '../../src/index.ts';
 import { silentLogger } from '../../src/util/logger.ts';
@@ -12,9 +13,12 @@ import { parseConfigText } from '../../src/config/load-config.ts';
 import { rate } from './bench-utils.ts';
 import { allocatedPerMessage } from './allocation-sampler.ts';
 
-/** Workers of every contender (the issue's setting). */
+/** This script, for the processes that serve a contender (`contender-process.ts`). */
+export const CONTENDERS_SCRIPT = fileURLToPath(import.meta.url);
+
+/** Workers of every contender. */
 export const CONCURRENCY = 10;
-/** actorq's prefetch (the issue's setting). */
+/** actorq's prefetch. */
 export const PREFETCH = 100;
 /** Publisher batch size, and the memory queue's max_length (its default is 1000). */
 const BATCH = Number(process.env.BENCH_BATCH ?? 500);

@@ -1,9 +1,6 @@
 import { compare, formatRate, pairedRatio, pairedSpread } from './bench-utils.ts';
-import { fileURLToPath } from 'node:url';
 import { ContenderPool, PROCESSES_PER_CONTENDER } from './contender-process.ts';
-import { CONCURRENCY, PREFETCH } from './memory-contenders.ts';
-
-const CONTENDERS_SCRIPT = fileURLToPath(new URL('./memory-contenders.ts', import.meta.url));
+import { CONCURRENCY, CONTENDERS_SCRIPT, PREFETCH } from './memory-contenders.ts';
 
 /**
  * The `retry` section of `npm run bench`: memory-driver throughput end to
@@ -17,8 +14,8 @@ const CONTENDERS_SCRIPT = fileURLToPath(new URL('./memory-contenders.ts', import
  *
  * Same harness as the memory section: each contender in its own warmed-up
  * processes, asked in turn with the order flipped every round, medians and
- * per-round ratios. `actorq again` is plain actorq in a third process: its
- * ratio to `actorq` is the noise the result is read against.
+ * per-round ratios. `actorq again` is plain actorq in processes of its
+ * own: its ratio to `actorq` is the noise the result is read against.
  */
 export async function runMemoryRetryBench(rounds = 15, count = 1_000_000): Promise<string[]> {
   const names = ['actorq again', 'actorq', 'actorq-retry', 'actorq-timeout'];
