@@ -45,6 +45,11 @@ const POLICIES = `
     policy: { actions: "*", resources: "b:secret*", effect: deny }
     groups: [services]`;
 
+/**
+ * The section's configuration. `b:in` is bounded (the publisher waits for
+ * room) and `b:out` is drained by `b:sink`, so a round's heap holds
+ * neither its whole input nor its whole output.
+ */
 function yaml(secured: boolean, count: number): string {
   const security = secured ? ', security: { actor: { id: "svc:bench", meta: { role: worker } }, groups: [b:services] }' : '';
   return `namespace: b
