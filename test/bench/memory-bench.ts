@@ -3,11 +3,11 @@ import { CONCURRENCY, CONTENDERS_SCRIPT, PREFETCH } from './memory-contenders.ts
 import { ContenderPool, PROCESSES_PER_CONTENDER, type Allocation } from './contender-process.ts';
 
 /**
- * Rounds of one comparison: each contender in its own warmed-up processes,
- * asked in turn; then, untimed, the allocation per message of each.
+ * Rounds of one comparison: each contender in warmed-up processes of its
+ * own, asked in turn; then, untimed, the allocation per message of each.
  */
 async function compareProcesses(names: readonly string[], count: number, rounds: number) {
-  // A name ending in " again" is the same contender in a second process.
+  // A name ending in " again" is the same contender in processes of its own.
   const processes = Object.fromEntries(names.map((name) => [name, new ContenderPool(CONTENDERS_SCRIPT, [name.replace(/ again$/, ''), String(count)])]));
   try {
     for (const name of names) await processes[name]!.ready();

@@ -2,7 +2,8 @@
  * The contenders of the memory benchmark, each a function that moves
  * `count` messages and returns messages per second. Run as a script
  * (`memory-contenders.ts <name> <count>`) it serves one contender in its
- * own process, one timed run per request: `memory-bench.ts` drives it so.
+ * own process, one timed run per request: `memory-bench.ts` and
+ * `memory-retry-bench.ts` drive it so, through `contender-process.ts`.
  */
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
