@@ -279,4 +279,21 @@ describe('nats driver: pull consumer', { timeout: 60_000 }, () => {
       await nc.close();
     }
   });
+
+  it('a large delayed batch, handed back while early, comes back in the order it was published', async () => {
+    const name = await queue();
+    const total = 500;
+    const c = driver.consume(name, { consumerId: 'c', maxUnsettled: total });
+    const rec = record(c);
+    c.request(total);
+    const ids = Array.from({ length: total }, (_, i) => `d${i}`);
+    await driver.publish(name, ids.map((id, i) => ({ id, body: i, headers: {} })), { delayMs: 300 });
+    await eventually(() => rec.items.length === total, 10_000, 'the whole batch');
+    // Handing 500 back takes several milliseconds: counted from a fresh clock
+    // reading each, the ones after a millisecond tick got shorter delays and
+    // the server returned them ahead of the others (every run of this case).
+    expect(rec.items.map((d) => d.id)).toEqual(ids);
+    for (const d of rec.stop()) c.ack(d);
+    await c.cancel();
+  });
 });

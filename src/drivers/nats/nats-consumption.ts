@@ -39,6 +39,14 @@ export interface ConsumptionHost extends SetAsideHost {
 const SET_ASIDE_RETRY_MS = 5_000;
 
 /**
+ * How long the clock reading an early message was handed back against
+ * serves the next ones due at the same time (see `#nakClock`). Messages of
+ * one batch arrive within milliseconds; the bound keeps a late straggler
+ * from inheriting a reading that would hold it back for long.
+ */
+const NAK_CLOCK_REUSE_MS = 1_000;
+
+/**
  * One actorq consumer's subscription to a queue: a pull consumer fed by
  * the consumer's credit. The shared durable consumer hands each stored
  * message to one puller in one process at a time.
@@ -80,6 +88,16 @@ export class NatsConsumption implements Consumption {
   #credit = 0;
   #batch: NatsDelivery[] | undefined;
   #flushQueued = false;
+  /**
+   * The due time of the last early message handed back and the clock
+   * reading its delay was counted from. Messages due at the same time (one
+   * delayed batch) are counted from the same reading, so they get the same
+   * delay: the server reads the naks in the order they were sent and
+   * brings them back in that order. Read afresh for each one, `Date.now()`
+   * crossing a millisecond mid-batch gave the later ones a millisecond
+   * less, and the server brought them back first.
+   */
+  #nakClock = { due: 0, now: 0 };
   #cancelling: Promise<void> | undefined;
   /** While a cancel clears the server of this consumption's pull requests: naks waiting for that. */
   #deferred: [string, Uint8Array][] | undefined;
@@ -256,7 +274,7 @@ export class NatsConsumption implements Consumption {
       this.#setAside(msg, d);
     } else if (d.due > 0 && d.due > Date.now()) {
       // A delayed message seen early: back to the server until due, holding no credit.
-      this.#nak(d.reply, d.due - Date.now() + 1);
+      this.#nak(d.reply, d.due - this.#nakClockFor(d.due) + 1);
     } else if (!this.#active || this.#credit <= 0) {
       // Arrived after cancel, or beyond the credit (a pull request the server
       // kept through a reset): never handed out, back to the queue.
@@ -269,6 +287,17 @@ export class NatsConsumption implements Consumption {
       (this.#batch ??= []).push(d);
     }
     this.#schedule();
+  }
+
+  /** The clock reading to count the delay of an early message due at `due` from (see `#nakClock`). */
+  #nakClockFor(due: number): number {
+    const now = Date.now();
+    const clock = this.#nakClock;
+    if (clock.due !== due || now - clock.now > NAK_CLOCK_REUSE_MS) {
+      clock.due = due;
+      clock.now = now;
+    }
+    return clock.now;
   }
 
   /** Emits the batch and asks for more once per tick, however many messages one socket read brought. */
