@@ -20,8 +20,14 @@ const NEEDS_CARE = /["\\\u0000-\u001f\ud800-\udfff]/;
  */
 const MEASURE_FROM = 64;
 
-/** Longest JSON text of a finite number (`-2.2250738585072014e-308`). */
-const MAX_NUMBER_TEXT = 24;
+/**
+ * Longest JSON text of a finite number: 25 characters, for a negative
+ * number from 1e-6 up to 1e-5 with 17 significant digits
+ * (`-0.0000012345678901234567`): below 1e21 and from 1e-6 on, JavaScript
+ * writes numbers out in full, leading zeros included. The longest
+ * exponent forms are shorter (`-2.2250738585072014e-308`, 24).
+ */
+const MAX_NUMBER_TEXT = 25;
 
 /** Upper bound of a string's JSON size in bytes, quotes included; exact for long strings. */
 export function stringBound(s: string): number {

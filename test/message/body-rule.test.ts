@@ -85,6 +85,10 @@ describe('message size', () => {
         expect(stringBound(s)).toBeGreaterThanOrEqual(exactJsonBytes(s));
       }),
     );
+    // The longest texts a finite number has, each side of the switch to exponent form.
+    for (const d of [-0.0000012345678901234567, -0.0000010000193393261262, -2.2250738585072014e-308, -1.2345678901234567e20]) {
+      expect(numberBound(d)).toBeGreaterThanOrEqual(String(d).length);
+    }
     fc.assert(
       fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), (d, i) => {
         expect(numberBound(d)).toBeGreaterThanOrEqual(String(d).length);
