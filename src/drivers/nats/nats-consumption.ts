@@ -12,6 +12,7 @@ import { setAside, type SetAsideHost } from './nats-set-aside.ts';
 import { checkedDelay } from './nats-errors.ts';
 import { InProgressTimer } from './nats-in-progress.ts';
 import { ACK, nakPayload, TERM, WPI } from './nats-acks.ts';
+import { NakClock } from './nats-nak-clock.ts';
 
 /** Why a copy of a delivery is made: it names the copy's `Nats-Msg-Id`. @internal */
 export type CopyKind = 'requeue' | 'dead' | 'release';
@@ -37,14 +38,6 @@ export interface ConsumptionHost extends SetAsideHost {
 
 /** Pause before handing back an undecodable message that could not be set aside, so it does not loop hot. */
 const SET_ASIDE_RETRY_MS = 5_000;
-
-/**
- * How long the clock reading an early message was handed back against
- * serves the next ones due at the same time (see `#nakClock`). Messages of
- * one batch arrive within milliseconds; the bound keeps a late straggler
- * from inheriting a reading that would hold it back for long.
- */
-const NAK_CLOCK_REUSE_MS = 1_000;
 
 /**
  * One actorq consumer's subscription to a queue: a pull consumer fed by
@@ -88,16 +81,8 @@ export class NatsConsumption implements Consumption {
   #credit = 0;
   #batch: NatsDelivery[] | undefined;
   #flushQueued = false;
-  /**
-   * The due time of the last early message handed back and the clock
-   * reading its delay was counted from. Messages due at the same time (one
-   * delayed batch) are counted from the same reading, so they get the same
-   * delay: the server reads the naks in the order they were sent and
-   * brings them back in that order. Read afresh for each one, `Date.now()`
-   * crossing a millisecond mid-batch gave the later ones a millisecond
-   * less, and the server brought them back first.
-   */
-  #nakClock = { due: 0, now: 0 };
+  /** What the rest of an early message's delay is counted from (so a delayed batch comes back in order). */
+  readonly #nakClock = new NakClock();
   #cancelling: Promise<void> | undefined;
   /** While a cancel clears the server of this consumption's pull requests: naks waiting for that. */
   #deferred: [string, Uint8Array][] | undefined;
@@ -274,7 +259,7 @@ export class NatsConsumption implements Consumption {
       this.#setAside(msg, d);
     } else if (d.due > 0 && d.due > Date.now()) {
       // A delayed message seen early: back to the server until due, holding no credit.
-      this.#nak(d.reply, d.due - this.#nakClockFor(d.due) + 1);
+      this.#nak(d.reply, this.#nakClock.remaining(d.due) + 1);
     } else if (!this.#active || this.#credit <= 0) {
       // Arrived after cancel, or beyond the credit (a pull request the server
       // kept through a reset): never handed out, back to the queue.
@@ -287,17 +272,6 @@ export class NatsConsumption implements Consumption {
       (this.#batch ??= []).push(d);
     }
     this.#schedule();
-  }
-
-  /** The clock reading to count the delay of an early message due at `due` from (see `#nakClock`). */
-  #nakClockFor(due: number): number {
-    const now = Date.now();
-    const clock = this.#nakClock;
-    if (clock.due !== due || now - clock.now > NAK_CLOCK_REUSE_MS) {
-      clock.due = due;
-      clock.now = now;
-    }
-    return clock.now;
   }
 
   /** Emits the batch and asks for more once per tick, however many messages one socket read brought. */
