@@ -62,6 +62,16 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
   }
 }
 
+/**
+ * What an order check compares: the values in the order they were
+ * delivered, or, for a backend that promises no order (`ordered: false`),
+ * sorted, so that the check still proves each one arrived exactly once.
+ */
+export function asDelivered<T extends string | number>(target: { readonly ordered?: boolean }, values: readonly T[]): T[] {
+  if (target.ordered !== false) return [...values];
+  return [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 /** What {@link driverUnderTest} needs of a conformance target. */
 interface DriverSource {
   create(): Promise<Driver>;

@@ -19,6 +19,10 @@ describeDriverConformance('sqs', {
   destroyQueue: async (name) => deleteQueue((await server()).endpoint, name),
   releasesToHead: false,
   publishBeforeStart: false,
+  // A standard queue promises no order. The driver hands out concurrent
+  // receives in the order they were issued, but waits for a slow earlier
+  // one only briefly: on a loaded machine a backlog can come out shuffled.
+  ordered: false,
 });
 
 afterAll(() => stopServer());
