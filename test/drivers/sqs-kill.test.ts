@@ -60,12 +60,12 @@ describe('sqs consumer killed mid-run', { timeout: 90_000 }, () => {
       try {
         await second.ready;
         await eventually(async () => (await publisher.info(queue)).message_count === 0, 45_000, 'queue empty');
-        // The queue counts a message gone once the server took the delete; the
-        // child reports it acked when the answer reaches it, a moment later.
+        // What the dead process held came back to the new one. (The queue counts
+        // a message gone once the server took the delete; the child reports it
+        // acked when the answer reaches it, a moment later: hence a wait.)
         await eventually(() => held.every((id) => second.acked.includes(id)), 10_000, 'what the dead process held acked by the new one');
-        // Every message was handled (some twice: at-least-once); what the dead process held came back to the new one.
+        // Every message was handled (some twice: at-least-once).
         expect(new Set([...first.handled, ...second.handled]).size).toBe(total);
-        for (const id of held) expect(second.acked).toContain(id);
       } finally {
         second.proc.kill('SIGKILL');
         await second.exited;
