@@ -20,7 +20,9 @@ export function describeTarget(o: NatsDriverOptions): NatsTarget {
   if (o.password !== undefined) secrets.push(o.password);
   if (o.token !== undefined) secrets.push(o.token);
   const shown = servers.map((s) => {
-    const m = /^([a-z][a-z0-9+.-]*:\/\/)?([^@/]*@)?(.*)$/i.exec(s)!;
+    // User info runs to the last `@` before the path, as URL parsers read it:
+    // a password holding a bare `@` is masked whole.
+    const m = /^([a-z][a-z0-9+.-]*:\/\/)?([^/]*@)?(.*)$/i.exec(s)!;
     const auth = m[2];
     if (!auth) return s;
     const [user, pass] = auth.slice(0, -1).split(':', 2) as [string, string | undefined];
@@ -55,7 +57,10 @@ export function connectOptions(o: NatsDriverOptions, name: string): NodeConnecti
   if (o.token !== undefined) options.token = o.token;
   if (o.nkey !== undefined) options.authenticator = nkeyAuthenticator(new TextEncoder().encode(readText(o.nkey, 'nkey').trim()));
   if (o.credentials !== undefined) options.authenticator = credsAuthenticator(new TextEncoder().encode(readText(o.credentials, 'credentials')));
-  const tls = o.tls;
+  // A `tls://` server asks for TLS: without `tls` set the client would use it
+  // only where the server offers it, and talk plain text to one that does not.
+  const servers = typeof o.servers === 'string' ? [o.servers] : o.servers;
+  const tls = o.tls ?? (servers.some((s) => /^tls:\/\//i.test(s)) ? true : undefined);
   if (tls === true) options.tls = {};
   else if (tls) {
     options.tls = { handshakeFirst: tls.handshake_first };
@@ -73,7 +78,9 @@ export function connectOptions(o: NatsDriverOptions, name: string): NodeConnecti
  */
 export function scrubSecrets(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const s of secrets) if (s.length >= 3) out = out.split(s).join('***');
+  // Longest first: a secret that begins another would otherwise leave the other's tail.
+  const longestFirst = [...secrets].sort((a, b) => b.length - a.length);
+  for (const s of longestFirst) if (s.length >= 3) out = out.split(s).join('***');
   return out;
 }
 

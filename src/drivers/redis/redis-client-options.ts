@@ -12,7 +12,9 @@ import { DEFAULT_REDIS_URL, type RedisDriverOptions } from './redis-kind.ts';
  */
 export function maskUrl(url: string): string {
   return url
-    .replace(/^(rediss?:\/\/)([^@/?#]*)@/i, (_m, scheme: string, auth: string) => {
+    // Up to the last `@` before the path: that is where URL parsers (and
+    // ioredis) end the user info, so a password holding a bare `@` is masked whole.
+    .replace(/^(rediss?:\/\/)([^/?#]*)@/i, (_m, scheme: string, auth: string) => {
       const colon = auth.indexOf(':');
       // `redis://secret@host` carries a password without a user name.
       return `${scheme}${colon >= 0 ? `${auth.slice(0, colon)}:***` : '***'}@`;
@@ -34,7 +36,8 @@ export function describeTarget(o: RedisDriverOptions): string {
  * after the machine reconnects).
  */
 export function clientOptions(o: RedisDriverOptions, name: string): { url: string; options: RedisOptions } {
-  const url = o.url ?? DEFAULT_REDIS_URL;
+  const target = o.url === undefined ? { url: '' } : withoutOverridden(o.url, o);
+  const url = target.url;
   const options: RedisOptions = {
     lazyConnect: true,
     retryStrategy: () => null,
@@ -49,12 +52,16 @@ export function clientOptions(o: RedisDriverOptions, name: string): { url: strin
     connectTimeout: o.connect_timeout,
     connectionName: name,
   };
-  if (o.host !== undefined) options.host = o.host;
+  // Without a URL the options alone say where: a port given without a host
+  // goes to the default host (beside the default URL, ioredis took the URL's port).
+  if (o.url === undefined) options.host = o.host ?? DEFAULT_HOST;
   if (o.port !== undefined) options.port = o.port;
-  if (o.username !== undefined) options.username = o.username;
-  if (o.password !== undefined) options.password = o.password;
+  const username = o.username ?? target.username;
+  const password = o.password ?? target.password;
+  if (username !== undefined) options.username = username;
+  if (password !== undefined) options.password = password;
   if (o.db !== undefined) options.db = o.db;
-  const tls = o.tls ?? (/^rediss:/i.test(url) ? true : undefined);
+  const tls = o.tls ?? (/^rediss:/i.test(o.url ?? '') ? true : undefined);
   if (tls === true) options.tls = {};
   else if (tls) {
     options.tls = { rejectUnauthorized: tls.reject_unauthorized };
@@ -63,5 +70,34 @@ export function clientOptions(o: RedisDriverOptions, name: string): { url: strin
     if (tls.key) options.tls.key = tls.key;
     if (tls.servername) options.tls.servername = tls.servername;
   }
-  return { url: o.url !== undefined || o.host === undefined ? url : '', options };
+  return { url, options };
+}
+
+/** The host of {@link DEFAULT_REDIS_URL}. */
+const DEFAULT_HOST = new URL(DEFAULT_REDIS_URL).hostname;
+
+/**
+ * `url` without the parts that `username`, `password` and `db` replace.
+ * ioredis lets what a URL says win over the options given beside it; the
+ * driver's options are documented to win, so the URL no longer says it.
+ * The user info goes as a whole (ioredis reads a URL with only a user name
+ * as an empty password, which would win too): the half not replaced comes
+ * back to be passed as an option.
+ */
+function withoutOverridden(url: string, o: RedisDriverOptions): { url: string; username?: string; password?: string } {
+  if (o.username === undefined && o.password === undefined && o.db === undefined) return { url };
+  const u = new URL(url);
+  const kept: { username?: string; password?: string } = {};
+  if (o.username !== undefined || o.password !== undefined) {
+    if (u.username !== '') kept.username = decodeURIComponent(u.username);
+    if (u.password !== '') kept.password = decodeURIComponent(u.password);
+    u.username = '';
+    u.password = '';
+    if (o.password !== undefined) u.searchParams.delete('password');
+  }
+  if (o.db !== undefined) {
+    u.pathname = '';
+    u.searchParams.delete('db');
+  }
+  return { url: u.toString(), ...kept };
 }
