@@ -23,7 +23,8 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { nkeys, type Auth, type Authenticator, type JwtAuth, type NKeyAuth } from '@nats-io/transport-node';
 import { clientOptions, describeTarget as describeRedisTarget, maskUrl } from '../../src/drivers/redis/redis-client-options.ts';
 import { DEFAULT_REDIS_URL, redisDriverOptionsSchema } from '../../src/drivers/redis/redis-kind.ts';
-import { connectOptions, describeTarget as describeNatsTarget, scrubSecrets } from '../../src/drivers/nats/nats-connect-options.ts';
+import { connectOptions, describeTarget as describeNatsTarget } from '../../src/drivers/nats/nats-connect-options.ts';
+import { scrubSecrets } from '../../src/util/scrub-secrets.ts';
 import { natsDriverOptionsSchema } from '../../src/drivers/nats/nats-options.ts';
 
 const redis = (input: Record<string, unknown>) => redisDriverOptionsSchema.parse(input);

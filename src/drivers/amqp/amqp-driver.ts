@@ -12,7 +12,7 @@ import { buildConnectArgs, type ConnectArgs } from './connect-options.ts';
 import { AmqpSession } from './amqp-session.ts';
 import { AmqpConsumption, type ConsumptionHost } from './amqp-consumption.ts';
 import { isChannelClosedError, isNotFound } from './amqp-errors.ts';
-import { scrubSecrets } from './mask-url.ts';
+import { scrubSecrets } from '../../util/scrub-secrets.ts';
 import { delay, untilAborted } from '../../util/until-aborted.ts';
 import { parkedQueueName, setAside, type SetAsideHost } from './set-aside.ts';
 import { DelayQueues } from './delay-queues.ts';

@@ -20,13 +20,3 @@ export function maskUrl(url: string): string {
   }
 }
 
-/**
- * Removes every occurrence of `secrets` from `text` (an error message from
- * the client library, say), so a password can never leak through a cause
- * the driver did not write itself.
- */
-export function scrubSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s.length >= 3) out = out.split(s).join('***');
-  return out;
-}

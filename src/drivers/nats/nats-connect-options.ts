@@ -71,19 +71,6 @@ export function connectOptions(o: NatsDriverOptions, name: string): NodeConnecti
   return options;
 }
 
-/**
- * Removes every occurrence of `secrets` from `text` (an error message from
- * the client library, say), so a password can never leak through a cause
- * the driver did not write itself.
- */
-export function scrubSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  // Longest first: a secret that begins another would otherwise leave the other's tail.
-  const longestFirst = [...secrets].sort((a, b) => b.length - a.length);
-  for (const s of longestFirst) if (s.length >= 3) out = out.split(s).join('***');
-  return out;
-}
-
 function readText(path: string, option: string): string {
   try {
     return readFileSync(path, 'utf8');

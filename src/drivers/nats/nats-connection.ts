@@ -5,7 +5,8 @@ import { DriverUnavailableError } from '../../errors/lifecycle-errors.ts';
 import { ConfigError } from '../../errors/config-error.ts';
 import type { Logger } from '../../util/logger.ts';
 import type { NatsDriverOptions } from './nats-options.ts';
-import { connectOptions, describeTarget, scrubSecrets, type NatsTarget } from './nats-connect-options.ts';
+import { connectOptions, describeTarget, type NatsTarget } from './nats-connect-options.ts';
+import { scrubSecrets } from '../../util/scrub-secrets.ts';
 
 /**
  * One live connection: the NATS connection and its JetStream handles. A

@@ -6,6 +6,7 @@
  *
  * @internal
  */
+import { scrubSecrets } from '../../util/scrub-secrets.ts';
 
 interface SdkErrorShape {
   name?: unknown;
@@ -84,12 +85,5 @@ export function isAccessDenied(error: unknown): boolean {
 export function describeError(error: unknown, secrets: readonly string[]): string {
   const message = (error as SdkErrorShape | null)?.message;
   const text = `${errorCode(error)}: ${typeof message === 'string' ? message : String(error)}`;
-  return scrub(text, secrets);
-}
-
-/** Removes every occurrence of `secrets` (3 characters or more) from `text`. */
-export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s.length >= 3) out = out.split(s).join('***');
-  return out;
+  return scrubSecrets(text, secrets);
 }
