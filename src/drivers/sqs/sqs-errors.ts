@@ -51,6 +51,17 @@ export function isQueueMissing(error: unknown): boolean {
   return errorCode(error) === 'QueueDoesNotExist' || e?.Code === 'AWS.SimpleQueueService.NonExistentQueue' || errorCode(error) === 'AWS.SimpleQueueService.NonExistentQueue';
 }
 
+/**
+ * A queue of that name exists already, with other attributes (another
+ * process created it). AWS's `QueueAlreadyExists` reaches the SDK as
+ * `QueueNameExists`; other servers send the code with its
+ * `AWS.SimpleQueueService.` prefix, which the SDK passes on as it is.
+ */
+export function isQueueNameTaken(error: unknown): boolean {
+  const code = errorCode(error).replace(/^AWS\.SimpleQueueService\./, '');
+  return code === 'QueueAlreadyExists' || code === 'QueueNameExists';
+}
+
 /** A call cancelled through its AbortSignal. */
 export function isAborted(error: unknown): boolean {
   return errorCode(error) === 'AbortError';

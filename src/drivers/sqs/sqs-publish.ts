@@ -69,7 +69,11 @@ export async function publishToSqs(host: PublishHost, queue: SqsQueue, messages:
   if (dedupeKey !== undefined && messages.length > 1) throw new InvalidMessageError(`${where}: a dedupeKey is for one message, got ${messages.length}`);
   const plan = delayPlan(checkedDelay(delayMs, where));
   const entries = messages.map((m, i) => encodePublish(m, i, queue, plan.seconds, plan.due, dedupeKey));
-  for (const chunk of chunks(entries)) await sendChunk(host, queue, chunk, messages, signal);
+  let after = entries.length;
+  for (const chunk of chunks(entries)) {
+    after -= chunk.length;
+    await sendChunk(host, queue, chunk, messages, signal, after);
+  }
 }
 
 /**
@@ -103,7 +107,11 @@ function entrySize(e: SendMessageBatchRequestEntry): number {
   return n;
 }
 
-async function sendChunk(host: PublishHost, queue: SqsQueue, chunk: SendMessageBatchRequestEntry[], messages: readonly Message[], signal: AbortSignal | undefined): Promise<void> {
+/**
+ * Sends one chunk; a refusal names the refused messages and how many
+ * after the chunk (`after`) were therefore not sent.
+ */
+async function sendChunk(host: PublishHost, queue: SqsQueue, chunk: SendMessageBatchRequestEntry[], messages: readonly Message[], signal: AbortSignal | undefined, after: number): Promise<void> {
   let pending = chunk;
   const refused: string[] = [];
   for (let tries = 1; ; tries++) {
@@ -113,7 +121,7 @@ async function sendChunk(host: PublishHost, queue: SqsQueue, chunk: SendMessageB
     const again: SendMessageBatchRequestEntry[] = [];
     for (const f of failed) {
       const id = messages[Number(f.Id)]?.id ?? f.Id;
-      if (f.SenderFault || tries >= ENTRY_TRIES) refused.push(`${id} (${f.Code}: ${f.Message})`);
+      if (f.SenderFault || tries >= ENTRY_TRIES) refused.push(`${id} (${f.Code === undefined ? '' : `${f.Code}: `}${f.Message})`);
       else again.push(byId.get(f.Id!)!);
     }
     if (again.length === 0) break;
@@ -121,11 +129,17 @@ async function sendChunk(host: PublishHost, queue: SqsQueue, chunk: SendMessageB
     await new Promise((r) => setTimeout(r, ENTRY_RETRY_MS));
   }
   if (refused.length > 0) {
-    throw new PublishRejectedError(`driver ${host.driverId}: SQS refused ${refused.length} of ${messages.length} message(s) to ${queue.name}: ${refused.join(', ')}`);
+    const unsent = after > 0 ? `; the ${after} message(s) after them were not sent` : '';
+    throw new PublishRejectedError(`driver ${host.driverId}: SQS refused ${refused.length} of ${messages.length} message(s) to ${queue.name}: ${refused.join(', ')}${unsent}`);
   }
 }
 
-/** One call for `entries`, again after each loss of the endpoint; returns the failed entries of a batch. */
+/**
+ * One call for `entries`, again after each loss of the endpoint; returns
+ * the failed entries of a batch. A lone message goes with `SendMessage`,
+ * whose refusal is an error rather than a failed entry: it comes back as
+ * one, so the caller names the message either way.
+ */
 async function call(host: PublishHost, queue: SqsQueue, entries: SendMessageBatchRequestEntry[], signal: AbortSignal | undefined) {
   const connection = host.connection;
   for (;;) {
@@ -147,6 +161,7 @@ async function call(host: PublishHost, queue: SqsQueue, entries: SendMessageBatc
         if (connection.connected) await new Promise((r) => setTimeout(r, ENTRY_RETRY_MS));
         continue;
       }
+      if (entries.length === 1) return [{ Id: entries[0]!.Id, SenderFault: true, Code: undefined, Message: connection.describe(e) }];
       throw new PublishRejectedError(`driver ${host.driverId}: SQS refused the publish to ${queue.name}: ${connection.describe(e)}`);
     }
   }

@@ -6,7 +6,7 @@ import { NotFoundError } from '../../errors/not-found-error.ts';
 import type { SqsSend } from './sqs-connection.ts';
 import { DEFAULT_VISIBILITY_TIMEOUT_S, DEFAULT_WAIT_TIME_S, sqsQueueOptionsSchema, type SqsDriverOptions } from './sqs-kind.ts';
 import type { QueueTarget } from './sqs-codec.ts';
-import { errorCode, isQueueMissing, isTransient } from './sqs-errors.ts';
+import { errorCode, isQueueMissing, isQueueNameTaken, isTransient } from './sqs-errors.ts';
 
 /** A queue declared on this driver, with its URL. @internal */
 export interface SqsQueue extends QueueTarget {
@@ -146,13 +146,12 @@ export class SqsQueues {
     } catch (e) {
       if (isTransient(e)) throw e;
       // Another process created it meanwhile with other attributes: use it as it is.
-      const code = errorCode(e);
-      if (code === 'QueueAlreadyExists' || code === 'QueueNameExists') {
+      if (isQueueNameTaken(e)) {
         const r = await send(new GetQueueUrlCommand({ QueueName: name }));
         return r.QueueUrl!;
       }
       const message = e instanceof Error ? e.message : String(e);
-      throw new ConfigError([{ entryId, field: 'queue_name', message: `SQS refused to create queue "${name}": ${code}: ${message}` }]);
+      throw new ConfigError([{ entryId, field: 'queue_name', message: `SQS refused to create queue "${name}": ${errorCode(e)}: ${message}` }]);
     }
   }
 }
