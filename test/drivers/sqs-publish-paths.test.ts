@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ZodError } from 'zod';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { SqsDriver } from '../../src/drivers/sqs/sqs-driver.ts';
 import type { SqsSend } from '../../src/drivers/sqs/sqs-connection.ts';
@@ -232,6 +233,15 @@ describe('sqs publish: a queue deleted behind the driver', { timeout: 30_000 }, 
 });
 
 describe('sqs queue resolution', { timeout: 30_000 }, () => {
+  it('bad queue options are refused as such before any call, not taken for an unreachable endpoint', async () => {
+    const d = await started(makeDriver(endpoint));
+    const name = queueName('sqsbadopts');
+    const error = await d.declare({ id: 's:bad', name, options: { visibility_timeout: -4 } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ZodError);
+    expect((error as ZodError).issues[0]!.path).toEqual(['visibility_timeout']);
+    expect(d.queues.get(name)).toBeUndefined();
+  });
+
   it('a queue SQS refuses to create is a ConfigError naming the entry, queue_name, the queue and the SQS code', async () => {
     const name = queueName('sqsrefused');
     // Out of SQS's range (60 s to 14 days); the config schema would stop it, SQS refuses it too.

@@ -7,7 +7,7 @@ import { NotFoundError } from '../../errors/not-found-error.ts';
 import { DriverUnavailableError } from '../../errors/lifecycle-errors.ts';
 import { ActorqError } from '../../errors/actorq-error.ts';
 import { silentLogger, type Logger } from '../../util/logger.ts';
-import { sqsConsumerOptionsSchema, type SqsDriverOptions } from './sqs-kind.ts';
+import { sqsConsumerOptionsSchema, sqsQueueOptionsSchema, type SqsDriverOptions } from './sqs-kind.ts';
 import { SqsConnection, type SqsSend } from './sqs-connection.ts';
 import { SqsQueues, type SqsQueue } from './sqs-queues.ts';
 import { SqsConsumption, type ConsumptionHost } from './sqs-consumption.ts';
@@ -134,6 +134,8 @@ export class SqsDriver implements Driver {
 
   async declare(queue: QueueDeclaration): Promise<void> {
     this.#assertNotStopped();
+    // Checked before any call: inside one, a bad option would read as an unreachable endpoint.
+    sqsQueueOptionsSchema.parse(queue.options);
     await this.#call((send) => this.queues.declare(send, queue), this.#options.publish_timeout);
   }
 
