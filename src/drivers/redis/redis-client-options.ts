@@ -1,6 +1,9 @@
 import type { RedisOptions } from 'ioredis';
 import { DEFAULT_REDIS_URL, type RedisDriverOptions } from './redis-kind.ts';
 
+/** The host of {@link DEFAULT_REDIS_URL}, where host/port options without a host go. */
+const DEFAULT_HOST = new URL(DEFAULT_REDIS_URL).hostname;
+
 /**
  * Replaces the password (and any `password=` query value) of a Redis URL
  * with `***`, for logs and error messages.
@@ -25,7 +28,7 @@ export function maskUrl(url: string): string {
 /** Where the driver connects, printable (password masked). */
 export function describeTarget(o: RedisDriverOptions): string {
   if (o.url !== undefined) return maskUrl(o.url);
-  return `redis://${o.username ? `${o.username}:***@` : o.password ? '***@' : ''}${o.host ?? '127.0.0.1'}:${o.port ?? 6379}${o.db ? `/${o.db}` : ''}`;
+  return `redis://${o.username ? `${o.username}:***@` : o.password ? '***@' : ''}${o.host ?? DEFAULT_HOST}:${o.port ?? 6379}${o.db ? `/${o.db}` : ''}`;
 }
 
 /**
@@ -72,9 +75,6 @@ export function clientOptions(o: RedisDriverOptions, name: string): { url: strin
   }
   return { url, options };
 }
-
-/** The host of {@link DEFAULT_REDIS_URL}. */
-const DEFAULT_HOST = new URL(DEFAULT_REDIS_URL).hostname;
 
 /**
  * `url` without the parts that `username`, `password` and `db` replace.

@@ -47,18 +47,25 @@ function status(error: unknown): number | undefined {
 
 /** The queue named does not exist on the endpoint. */
 export function isQueueMissing(error: unknown): boolean {
-  const e = error as SdkErrorShape | null;
-  return errorCode(error) === 'QueueDoesNotExist' || e?.Code === 'AWS.SimpleQueueService.NonExistentQueue' || errorCode(error) === 'AWS.SimpleQueueService.NonExistentQueue';
+  const code = bareCode(error);
+  return code === 'QueueDoesNotExist' || code === 'NonExistentQueue' || (error as SdkErrorShape | null)?.Code === 'AWS.SimpleQueueService.NonExistentQueue';
+}
+
+/**
+ * The error code without the `AWS.SimpleQueueService.` prefix that some
+ * servers send and the SDK passes on as it is.
+ */
+function bareCode(error: unknown): string {
+  return errorCode(error).replace(/^AWS\.SimpleQueueService\./, '');
 }
 
 /**
  * A queue of that name exists already, with other attributes (another
  * process created it). AWS's `QueueAlreadyExists` reaches the SDK as
- * `QueueNameExists`; other servers send the code with its
- * `AWS.SimpleQueueService.` prefix, which the SDK passes on as it is.
+ * `QueueNameExists`; other servers send it prefixed (see {@link bareCode}).
  */
 export function isQueueNameTaken(error: unknown): boolean {
-  const code = errorCode(error).replace(/^AWS\.SimpleQueueService\./, '');
+  const code = bareCode(error);
   return code === 'QueueAlreadyExists' || code === 'QueueNameExists';
 }
 
